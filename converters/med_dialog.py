@@ -41,6 +41,8 @@ def prompt(title: str, ask: str) -> str:
 
 
 def text(value) -> str:
+    if value.__class__ is str:
+        return value.strip()
     return "" if value is None else str(value).strip()
 
 
@@ -54,12 +56,11 @@ class MedDialog(Converter):
                "department,title,ask,answer")
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
-        keys = next((names for names in FIELDS if all(k in record for k in names)), None)
-        if keys is None:
-            raise Shape(f"record has keys {', '.join(map(str, record)) or '(none)'}")
-        title, ask, answer = (text(record[k]) for k in keys)
+        try:  # the ModelScope record, by far the most common
+            title, ask, answer = record["instruction"], record["input"], record["output"]
+        except (KeyError, TypeError, IndexError):
+            title, ask, answer = fields(record)
+        title, ask, answer = text(title), text(ask), text(answer)
         if not title:
             raise Skip("empty title")
         if ask == NO_ASK:
@@ -68,6 +69,17 @@ class MedDialog(Converter):
             raise Skip("empty ask")
         if not answer:
             raise Skip("empty answer")
-        department = text(record.get("department"))
-        return Example(instruction=prompt(title, ask), output=answer,
-                       extra={"department": department} if department else {})
+        department = record.get("department")
+        if department is None or not (department := text(department)):
+            return Example(prompt(title, ask), answer)
+        return Example(prompt(title, ask), answer, extra={"department": department})
+
+
+def fields(record) -> tuple:
+    """The title, ask and answer of a record with Toyhom's CSV columns (or a Shape error)."""
+    if not isinstance(record, dict):
+        raise Shape(f"record is a {type(record).__name__}, not an object")
+    keys = next((names for names in FIELDS if all(k in record for k in names)), None)
+    if keys is None:
+        raise Shape(f"record has keys {', '.join(map(str, record)) or '(none)'}")
+    return tuple(record[k] for k in keys)

@@ -8,20 +8,21 @@ import sys
 
 from .errors import UserError
 
-# command modules, in the order `lfd --help` lists them; each has add_parser(subparsers)
-COMMAND_MODULES = [
-    "plugin.listing",
-    "plugin.convert",
-    "plugin.evaluate",
-    "plugin.compare",
-    "plugin.register",
-    "plugin.tiny_model",
-    "plugin.stats",
-    "plugin.fetch",
-    "plugin.fragment",
-    "plugin.demo",
-    "plugin.webui",
-]
+# command -> its module, in the order `lfd --help` lists them; each module has add_parser(subparsers)
+COMMANDS = {
+    "list": "plugin.listing",
+    "convert": "plugin.convert",
+    "eval": "plugin.evaluate",
+    "compare": "plugin.compare",
+    "register": "plugin.register",
+    "tiny-model": "plugin.tiny_model",
+    "stats": "plugin.stats",
+    "fetch": "plugin.fetch",
+    "dataset-info": "plugin.fragment",
+    "demo": "plugin.demo",
+    "webui": "plugin.webui",
+}
+COMMAND_MODULES = list(COMMANDS.values())
 
 EXAMPLE = """\
 example:
@@ -53,10 +54,14 @@ class ExampleFirstParser(argparse.ArgumentParser):
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """``argv`` lets a command add options that depend on its arguments (a converter's own options)."""
+    """``argv`` lets a command add options that depend on its arguments (a converter's own options).
+
+    Only the named command's module is imported (`lfd convert` needs neither numpy nor yaml: a
+    quicker start); `lfd --help`, no command or an unknown one imports them all, to list them."""
     parser = ExampleFirstParser(prog="lfd", description=EXAMPLE, formatter_class=HelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    named = COMMANDS.get(argv[0]) if argv else None
+    for name in [named] if named in COMMAND_MODULES else COMMAND_MODULES:
         module = importlib.import_module(name)
         command = module.add_parser(sub)
         if hasattr(module, "extend_parser"):

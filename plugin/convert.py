@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -148,7 +147,7 @@ class Run:
 
     def line(self, example: Example) -> str:
         conv = self.converter
-        return encode_line(example.render(self.fmt, conv.with_system, conv.with_history))
+        return example.to_line(self.fmt, conv.with_system, conv.with_history)
 
     def write(self, handle, split: str, example: Example) -> None:
         handle.write(self.line(example))
@@ -181,29 +180,6 @@ def printable(path) -> str:
 
 def _json_line(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str) + "\n"
-
-
-def _line_encoder():
-    """``obj -> json.dumps(obj, ensure_ascii=False) + "\\n"``, minus the encoder json.dumps builds on every call
-    (a third of the time of writing a record); plain json.dumps where the C encoder is missing or differs."""
-    def plain(obj) -> str:
-        return json.dumps(obj, ensure_ascii=False) + "\n"
-
-    make = getattr(json.encoder, "c_make_encoder", None)
-    try:
-        iterencode = make(None, json.JSONEncoder().default, json.encoder.encode_basestring,
-                          None, ": ", ", ", False, False, True)
-    except TypeError:  # None, or another signature
-        return plain
-
-    def fast(obj) -> str:
-        return "".join(iterencode(obj, 0)) + "\n"
-
-    probe = {"a": ["é\n\"", 1, 2.5, None, True, {"b": []}], "c": "主题"}
-    return fast if fast(probe) == plain(probe) else plain
-
-
-encode_line = _line_encoder()
 
 
 def _reservoir(examples: Iterable[Example], size: int, rng: random.Random) -> tuple[list[tuple[int, Example]], int]:
@@ -316,6 +292,7 @@ def convert_in_parts(run: Run, path: Path, handle, test_keys: set[bytes], args: 
     if split is None:
         return False
     jsonl, parts = split
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

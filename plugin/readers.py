@@ -18,7 +18,6 @@ import re
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError, where
@@ -38,13 +37,34 @@ SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape of half a s
 LONE_SURROGATE = "half of an emoji (a lone UTF-16 surrogate escape) in the text"
 ARRAY_START = re.compile(rb"[ \t\r\n]*\[([ \t\r\n]*)\{")  # "[" and the first record's indentation
 PART_MIN_BYTES = 32 << 20  # smaller JSON files are not split for parallel conversion
+# encodings (codecs.lookup names) in which a \u in the text is the bytes b"\\u" (a multi-byte character
+# may hold a 0x5C byte in GBK/GB18030/Big5: that only costs a needless check)
+ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "ascii", "latin-1", "iso8859-1", "cp1252"}
 ARRAY_SEPARATOR = re.compile(r"[ \t\r\n]*(?:,|(\]))[ \t\r\n]*")  # after an array element: "," or the closing "]"
 
 
-@dataclass
 class Row:
-    location: str
-    data: object
+    """A record and where it is: ``location`` is text, ``(index, line)`` for "record {index} (line {line})",
+    or ``(block, i)`` for the i-th record of an :class:`plugin.array_blocks.Block` (worked out only when
+    asked for: the big arrays have millions of records, few of them reported)."""
+
+    __slots__ = ("_location", "data")
+
+    def __init__(self, location: str | tuple[int, int], data: object):
+        self._location, self.data = location, data
+
+    @property
+    def location(self) -> str:
+        at = self._location
+        if at.__class__ is str:
+            return at
+        return "record {} (line {})".format(*at) if at[0].__class__ is int else at[0].location(at[1])
+
+    def __eq__(self, other):
+        return isinstance(other, Row) and (self.location, self.data) == (other.location, other.data)
+
+    def __repr__(self):
+        return f"Row({self.location!r}, {self.data!r})"
 
 
 class Skip(Exception):
@@ -85,23 +105,27 @@ class _ProgressReader(io.RawIOBase):
     """A binary file that advances a tqdm bar (stderr, only on a terminal) as it is read."""
 
     def __init__(self, path: Path):
-        from tqdm import tqdm
-
         self._file = open(path, "rb")
         size = os.fstat(self._file.fileno()).st_size
-        self._bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr,
-                         disable=None if size > 8 * CHUNK else True, leave=False)
+        self._bar = None
+        if size > 8 * CHUNK and sys.stderr.isatty():  # tqdm is imported only then: a quicker start
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr,
+                             disable=None, leave=False)
 
     def readable(self):
         return True
 
     def readinto(self, buffer):
         n = self._file.readinto(buffer)
-        self._bar.update(n or 0)
+        if self._bar is not None:
+            self._bar.update(n or 0)
         return n
 
     def close(self):
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.close()
         self._file.close()
         super().close()
 
@@ -134,13 +158,22 @@ class _Decoded:
 
     def __init__(self, raw, encoding: str):
         self.raw = raw
-        self.decoder = codecs.getincrementaldecoder(_codec(encoding))()
+        codec = _codec(encoding)
+        self.decoder = codecs.getincrementaldecoder(codec)()
+        # whether the text of the last read may hold a \u escape: told from the bytes (a tenth of the
+        # time of searching the text) where the encoding writes ASCII as ASCII
+        self.escapes, self._ascii = True, codecs.lookup(codec).name in ASCII_COMPATIBLE
+        self._backslash = False  # the last block ended with a backslash
 
     def read(self, size: int = CHUNK) -> str:
         """Up to ``size`` bytes' worth of text; "" only at the end of the stream."""
         while True:
             block = self.raw.read(size)
             text = self.decoder.decode(block, final=not block)
+            if self._ascii and block:
+                first = block.find(b"\\")  # memchr: no backslash at all is the common case
+                self.escapes = (first >= 0 and b"\\u" in block[first:]) or (self._backslash and block[:1] == b"u")
+                self._backslash = block[-1:] == b"\\"
             if text or not block:
                 return text
 
@@ -156,13 +189,13 @@ class _Decoded:
 
 def decode_guard(path: Path, encoding: str | None, rows: Iterator[Row]) -> Iterator[Row]:
     """Turns a decoding failure deep in a file into a one-line error that suggests --encoding."""
-    last = "the start"
+    last = None
     try:
         for row in rows:
-            last = row.location
+            last = row
             yield row
     except UnicodeDecodeError as err:
-        raise _decode_error(path, encoding, err, last) from None
+        raise _decode_error(path, encoding, err, last.location if last else "the start") from None
 
 
 def _decode_error(path, encoding: str | None, err: UnicodeDecodeError, last: str) -> UserError:
@@ -190,6 +223,7 @@ class _Scanner:
         self.stream, self.path, self.chunk = stream, path, chunk
         self.buf, self.pos, self.line, self.eof = "", 0, 1, False
         self.start = 0  # where the last value read starts in buf
+        self.escapes = True  # buf may hold a \u escape
         self.scan = json.JSONDecoder().scan_once  # (value, end) at an index; StopIteration if none starts there
 
     def _fill(self, size: int | None = None) -> bool:
@@ -199,8 +233,13 @@ class _Scanner:
         if not chunk:
             self.eof = True
             return False
-        self.buf = self.buf[self.pos:] + chunk
-        self.pos = 0
+        rest = self.buf[self.pos:]
+        # whether buf may now hold a \u escape: _Decoded tells it from the bytes
+        told = getattr(self.stream, "escapes", None)
+        if told is None:
+            told = "\\u" in chunk or (chunk[:1] == "u" and rest[-1:] == "\\")
+        self.escapes = told or (self.escapes and "\\u" in rest)
+        self.buf, self.pos = rest + chunk, 0
         return True
 
     def peek(self) -> str:
@@ -287,21 +326,21 @@ def _json_container(scanner: _Scanner, path: Path) -> Iterator[Row]:
         raise UserError(f"{where(path, f'line {scanner.line}')}: extra data after the JSON {('array', 'object')[opening == '{']}")
 
 
-def _json_array(scanner: _Scanner, to_end: bool = False) -> Iterator[Row]:
+def _json_array(scanner: _Scanner, to_end: bool = False, index: int = 0) -> Iterator[Row]:
     """The records of a non-empty array whose ``[`` was read; returns "]" after its ``]``.
 
     With ``to_end`` (a part of an array, see :func:`iter_json_part`) the records may also stop at
-    the end of the input after a ``,``; it then returns "".
+    the end of the input after a ``,``; it then returns "". ``index``: the first record's number.
     Fast path: while a record and the separator after it lie inside the buffer, they are parsed in
     this loop; the record that reaches the buffer's end (or is broken) goes through
     ``value``/``expect``, which read on and report errors.
     """
-    scan, index = scanner.scan, 0
+    scan, first = scanner.scan, index
     while True:
-        if scanner.peek() == "" and to_end and index:
+        if scanner.peek() == "" and to_end and index > first:
             return ""
         buf, pos, line = scanner.buf, scanner.pos, scanner.line
-        escapes = buf.find("\\u", pos) >= 0  # only \u escapes can make a lone surrogate
+        escapes = scanner.escapes  # only \u escapes can make a lone surrogate
         while True:
             try:
                 record, end = scan(buf, pos)
@@ -312,7 +351,7 @@ def _json_array(scanner: _Scanner, to_end: bool = False) -> Iterator[Row]:
                 break
             if escapes and SURROGATE_ESCAPE.search(buf, pos, end):
                 record = _without_lone_surrogates(record)
-            yield Row(f"record {index} (line {line})", record)
+            yield Row((index, line), record)
             index += 1
             line += buf.count("\n", pos, after)
             pos = after
@@ -397,9 +436,23 @@ def iter_json(path: Path, encoding: str | None = None) -> Iterator[Row]:
     if _is_jsonl(path, encoding):
         with open_text(path, encoding) as stream:
             yield from decode_guard(path, encoding, _jsonl(stream, path))
+    elif separator := _fast_layout(path, encoding):
+        from .array_blocks import fast_array
+
+        size = path.stat().st_size
+        yield from decode_guard(path, encoding, fast_array(path, 0, size, separator, True, True, whole=True))
     else:
         with _Decoded(_ProgressReader(path), encoding or detect_encoding(path)) as stream:
             yield from decode_guard(path, encoding, _json_container(_Scanner(stream, path), path))
+
+
+def _fast_layout(path: Path, encoding: str | None) -> bytes | None:
+    """The separator of a UTF-8 JSON array that :func:`plugin.array_blocks.fast_array` reads, or None."""
+    if _codec(encoding or detect_encoding(path)).replace("_", "-").lower() != "utf-8-sig":
+        return None
+    from .array_blocks import layout
+
+    return layout(path)
 
 
 # ---------------------------------------------------------------- parts of a big JSON file
@@ -470,6 +523,11 @@ def iter_json_part(path: Path, part: tuple[int, int], encoding: str | None, json
     if jsonl:
         with _text(_Range(path, start, end), codec) as stream:
             yield from _jsonl(stream, path)
+        return
+    if separator := _fast_layout(path, encoding):
+        from .array_blocks import fast_array
+
+        yield from fast_array(path, start, end, separator, first, last, whole=False)
         return
     with _Decoded(_Range(path, start, end), codec) as stream:
         scanner = _Scanner(stream, path)

@@ -58,7 +58,40 @@ class Example:
         return record
 
     def to_line(self, fmt: str, with_system: bool, with_history: bool) -> str:
-        return json.dumps(self.render(fmt, with_system, with_history), ensure_ascii=False) + "\n"
+        """``json.dumps(render(...), ensure_ascii=False)`` and a newline; an alpaca record of texts is
+        joined from its escaped strings directly, which takes half the time (same bytes)."""
+        if fmt == "alpaca" and not with_history and not self.extra:
+            try:
+                head = (f'{{"instruction": {_quoted(self.instruction)}, "input": {_quoted(self.input)}, '
+                        f'"output": {_quoted(self.output)}')
+                return f'{head}, "system": {_quoted(self.system)}}}\n' if with_system else head + "}\n"
+            except TypeError:  # a field that is not text: the general encoder writes (or rejects) it
+                pass
+        return encode_line(self.render(fmt, with_system, with_history))
+
+
+def _line_encoder():
+    """``obj -> json.dumps(obj, ensure_ascii=False) + "\\n"``, minus the encoder json.dumps builds on every call
+    (a third of the time of writing a record); plain json.dumps where the C encoder is missing or differs."""
+    def plain(obj) -> str:
+        return json.dumps(obj, ensure_ascii=False) + "\n"
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        iterencode = make(None, json.JSONEncoder().default, json.encoder.encode_basestring,
+                          None, ": ", ", ", False, False, True)
+    except TypeError:  # None, or another signature
+        return plain
+
+    def fast(obj) -> str:
+        return "".join(iterencode(obj, 0)) + "\n"
+
+    probe = {"a": ["é\n\"", 1, 2.5, None, True, {"b": []}], "c": "主题"}
+    return fast if fast(probe) == plain(probe) else plain
+
+
+encode_line = _line_encoder()
+_quoted = json.encoder.encode_basestring  # a str as a JSON string, as json.dumps(ensure_ascii=False) writes it
 
 
 def dataset_entry(file_name: str, fmt: str, with_system: bool, with_history: bool, lfd: dict) -> dict:

@@ -43,13 +43,16 @@ class Registry:
         obj.name = name
         self._entries[name] = obj
 
-    def load(self) -> None:
-        """Import every entry point of the group once (built-ins included)."""
+    def load(self, only: str | None = None) -> None:
+        """Import every entry point of the group once (built-ins included); with ``only``, just those of
+        that name (what `lfd convert NAME` needs: the other modules are not imported)."""
         if self._loaded:
             return
-        self._loaded = True
+        self._loaded = only is None
         seen: dict[str, str] = {}
         for ep in entry_points(group=self.group):
+            if only is not None and ep.name != only:
+                continue
             if ep.name in seen and seen[ep.name] != ep.value:
                 raise RegistryError(
                     f"duplicate {self.kind} name {ep.name!r} in entry points: {seen[ep.name]} and {ep.value}; "
@@ -61,7 +64,10 @@ class Registry:
                 self._add(ep.name, obj, origin=ep.value)
 
     def get(self, name: str):
-        self.load()
+        if name not in self._entries:
+            self.load(only=name)
+        if name not in self._entries:
+            self.load()
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
