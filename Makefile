@@ -1,11 +1,12 @@
 # make demo   — the main job end to end on this machine (CPU, tiny stand-in model)
 # make test   — the whole test suite
 # make setup  — create/update .venv from the committed lock (uv)
+# make bench  — the speed and memory benchmarks against their baselines (minutes; not part of test)
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := python3 -m uv
 
-.PHONY: setup demo test dataset-info clean
+.PHONY: setup demo test bench dataset-info clean
 
 setup: $(VENV)/.synced
 
@@ -21,6 +22,11 @@ demo: setup
 test: setup
 	@$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+bench: setup
+	$(PY) benchmarks/convert_bench.py
+	$(PY) benchmarks/eval_bench.py
+	$(PY) benchmarks/retrieval_bench.py
 
 # the repo's dataset_info.json is generated from converter metadata, never edited by hand
 dataset-info: setup
