@@ -13,7 +13,7 @@ own process:
 
 Records/second count the input records over the process's wall time (start-up included); peak RSS
 is the larger of ``ru_maxrss`` from ``os.wait4`` and the sampled sum over the process and its children
-((a) converts a big file in one forked worker per CPU); CPU seconds (``ru_utime + ru_stime``, children
+((a) converts a big file in parts, one process per CPU); CPU seconds (``ru_utime + ru_stime``, children
 included) show the work done whatever else the machine runs. The outputs are checked to hold the
 same records. Targets: (a) at least 2x the records/second of (b), and (a)'s peak RSS under 300 MB while
 (b)'s grows with the file (checked as: above the file's size).

@@ -27,8 +27,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UserError, where
-from .readers import (ARRAY_SEPARATOR, ARRAY_START, CHUNK, WHITESPACE, Row, _Decoded, _json_array, _Range,
-                      _Scanner)
+from .readers import (
+    ARRAY_SEPARATOR,
+    ARRAY_START,
+    CHUNK,
+    WHITESPACE,
+    Row,
+    _Decoded,
+    _json_array,
+    _Range,
+    _Scanner,
+    progress_bar,
+)
 
 try:
     import orjson
@@ -70,14 +80,14 @@ class Block:
 
     def __init__(self, path: Path, lines: Lines, start: int, end: int, first: int):
         self.path, self.lines, self.start, self.end, self.first = path, lines, start, end, first
-        self._starts: list[int] | None = None  # line of each record, from the block's first line
+        self._starts: list[int] | None = None  # the line of each record
 
     def location(self, i: int) -> str:
         if self._starts is None:  # the block parsed, so records and separators alternate
             with open(self.path, "rb") as f:
                 f.seek(self.start)
                 text = f.read(self.end - self.start).decode("utf-8")
-            scan, pos, line, starts = json.JSONDecoder().scan_once, 0, 0, []
+            scan, pos, line, starts = json.JSONDecoder().scan_once, 0, self.lines.at(self.start), []
             while (begin := WHITESPACE.match(text, pos).end()) < len(text):
                 line += text.count("\n", pos, begin)
                 starts.append(line)
@@ -86,7 +96,7 @@ class Block:
                 pos = after.end() if after else len(text)
                 line += text.count("\n", begin, pos)
             self._starts = starts
-        return f"record {self.first + i} (line {self.lines.at(self.start) + self._starts[i]})"
+        return f"record {self.first + i} (line {self._starts[i]})"
 
 
 class Lines:
@@ -129,7 +139,18 @@ def fast_array(path: Path, start: int, end: int, separator: bytes, first: bool, 
     """Records of bytes ``[start, end)`` of a UTF-8 JSON array laid out with ``separator`` (see
     :func:`layout`): the whole array (``whole``), or one of ``readers.json_parts``. ``first``: the
     range starts with the ``[``; ``last``: it ends with the ``]``; otherwise it starts at a record
-    and ends after a record's separator."""
+    and ends after a record's separator. A progress bar shows on a terminal for the whole array or the
+    first part (the one `lfd convert` reads in its own process)."""
+    bar = progress_bar(path, end - start) if whole or first else None
+    try:
+        yield from _blocks(path, start, end, separator, first, last, whole, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _blocks(path: Path, start: int, end: int, separator: bytes, first: bool, last: bool, whole: bool,
+            bar) -> Iterator[Row]:
     marker = b"}" + separator + b"{"
     loads, Error = orjson.loads, orjson.JSONDecodeError
     lines = Lines(path, 0 if whole else start)
@@ -173,6 +194,8 @@ def fast_array(path: Path, start: int, end: int, separator: bytes, first: bool, 
             for i, record in enumerate(records):
                 yield Row((place, i), record)
             index += len(records)
+            if bar is not None:
+                bar.update(cut)
             if at_end:
                 return
             data, end = _more(f, data[cut:], pos + cut, end, BLOCK)

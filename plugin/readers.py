@@ -101,18 +101,21 @@ def _encoding_of(head: bytes, path) -> str:
     raise UserError(f"{path}: neither UTF-8 nor GB18030 text; pass --encoding with the file's encoding")
 
 
+def progress_bar(path: Path, size: int):
+    """A tqdm bar over ``size`` bytes of ``path`` on stderr, or None for a small file or no terminal."""
+    if size <= 8 * CHUNK or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # imported only now: a quicker start
+
+    return tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr, disable=None, leave=False)
+
+
 class _ProgressReader(io.RawIOBase):
-    """A binary file that advances a tqdm bar (stderr, only on a terminal) as it is read."""
+    """A binary file that advances a progress bar (stderr, only on a terminal) as it is read."""
 
     def __init__(self, path: Path):
         self._file = open(path, "rb")
-        size = os.fstat(self._file.fileno()).st_size
-        self._bar = None
-        if size > 8 * CHUNK and sys.stderr.isatty():  # tqdm is imported only then: a quicker start
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr,
-                             disable=None, leave=False)
+        self._bar = progress_bar(path, os.fstat(self._file.fileno()).st_size)
 
     def readable(self):
         return True

@@ -1,9 +1,8 @@
 import re
-
-import pytest
-
 import subprocess
 import sys
+
+import pytest
 
 from plugin.cli import COMMAND_MODULES, COMMANDS, build_parser
 

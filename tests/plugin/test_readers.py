@@ -205,3 +205,17 @@ def test_markdown_without_the_header_lists_the_tables_it_found(tmp_path):
     path.write_text("只有文字，没有表格。\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"notes.md: no Markdown table .*\(found: no table\)"):
         list(iter_rows(path, None, [("题型",)]))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8, 13])
+def test_a_cut_emoji_is_a_skip_whatever_size_the_reads_are(tmp_path, chunk):
+    """Reads of any size (the scanner is told from the bytes where a \\u escape may be): a lone
+    surrogate is a counted skip, a whole emoji and an escaped backslash read as they are."""
+    from plugin.readers import LONE_SURROGATE, _Decoded
+
+    path = tmp_path / "a.json"
+    path.write_text('[{"a": "好"}, {"a": "x\\ud83d"}, {"a": "\\ud83d\\ude00"}, {"a": "\\\\u5b"}]', encoding="utf-8")
+    with _Decoded(open(path, "rb"), "utf-8") as stream:
+        rows = list(_json_container(_Scanner(stream, path, chunk=chunk), path))
+    assert rows[0].data == {"a": "好"} and rows[2].data == {"a": "😀"} and rows[3].data == {"a": "\\u5b"}
+    assert isinstance(rows[1].data, Skip) and rows[1].data.reason == LONE_SURROGATE
