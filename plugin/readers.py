@@ -372,7 +372,7 @@ def _is_jsonl(path: Path, encoding: str | None) -> bool:
     """A file of several top-level values is JSONL (Huatuo's llama_data.json is, despite its name)."""
     if path.suffix.lower() == ".jsonl":
         return True
-    with open_text(path, encoding) as stream:
+    with _text(open(path, "rb", buffering=0), encoding or detect_encoding(path)) as stream:  # no progress bar
         try:
             return _looks_like_jsonl(_head(stream))
         except UnicodeDecodeError as err:

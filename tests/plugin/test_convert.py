@@ -1,4 +1,9 @@
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +190,43 @@ def test_chatglm3_conversations_are_registered_with_their_tags(lfd, tmp_path):
     entry = json.loads((tmp_path / "dataset_info.json").read_text())["med_norm_train"]
     assert entry["formatting"] == "sharegpt" and entry["columns"] == {"messages": "conversations"}
     assert entry["tags"]["role_tag"] == "role" and entry["tags"]["assistant_tag"] == "assistant"
+
+
+def _on_a_terminal(argv: list[str]) -> str:
+    """What ``argv`` prints on a 120-column pseudo-terminal (stdout and stderr)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the command
+        os.execv(argv[0], argv)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    out = []
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except OSError:  # the terminal closes when the command ends
+            break
+        if not data:
+            break
+        out.append(data)
+    os.waitpid(pid, 0)
+    return b"".join(out).decode("utf-8", "replace")
+
+
+def test_a_big_file_shows_a_progress_bar_on_a_terminal_only(tmp_path):
+    record = {"instruction": "高血压患者能吃党参吗？", "input": "我有高血压这两天女婿来的时候给我拿了些党参泡水喝" * 3,
+              "output": "高血压病人可以口服党参的。党参有降血脂，降血压的作用" * 3, "history": None}
+    records = [{**record, "instruction": f"{record['instruction']}{i}"} for i in range(16_000)]
+    src = tmp_path / "train_0001_of_0001.json"
+    src.write_text(json.dumps(records, ensure_ascii=False, indent=4), encoding="utf-8")
+    assert src.stat().st_size > 8 << 20  # a bar is shown above 8 MB
+    lfd = str(Path(sys.executable).parent / "lfd")
+    argv = [lfd, "convert", "med_dialog", str(src), "--out-dir", str(tmp_path / "out")]
+    shown = _on_a_terminal(argv)
+    assert re.search(r"train_0001_of_0001\.json: +\d+%\|", shown), shown
+    assert "train: read 16000, wrote 16000" in shown
+    piped = subprocess.run([*argv, "--force"], capture_output=True, text=True, check=True)
+    assert "%|" not in piped.stderr and "train: read 16000, wrote 16000" in piped.stderr
