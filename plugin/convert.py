@@ -3,8 +3,8 @@
 The pipeline streams: records are read, converted and written one at a time. A held-out split
 (``--test-size``) and ``--limit`` sampling take a second pass over the input instead of holding it
 in memory; only the test split (and the chosen record numbers) is kept. Without them, a big JSON
-array or JSONL file is converted in parts by one forked process per CPU, and the parts are joined
-in order: the same bytes as one pass (see :func:`convert_in_parts`). The data files appear only
+array or JSONL file is converted in parts, one process per CPU (this one and forked workers), and
+the parts are joined in order: the same bytes as one pass (see :func:`convert_in_parts`). The data files appear only
 together with their dataset_info.json entries, under the output folder's lock.
 """
 

@@ -142,3 +142,19 @@ def test_parts_of_a_big_array_read_back_every_record(tmp_path, monkeypatch, smal
            for row in readers.iter_json_part(path, part, None, False, index == 0, index == len(parts) - 1)]
     assert got == RECORDS
     assert os.path.getsize(path) == parts[-1][1]
+
+
+def test_a_bom_and_windows_line_ends(tmp_path, small_blocks):
+    path = tmp_path / "a.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(RECORDS, ensure_ascii=False, indent=2).replace("\n", "\r\n").encode())
+    assert array_blocks.layout(path) == b",\r\n  "
+    assert fast_rows(path) == exact_rows(path)
+    assert [data for _, data in fast_rows(path)] == RECORDS
+
+
+@pytest.mark.parametrize("text", ["[]", "[{\"a\": 1}]", "[{\"a\": 1}, 5, {\"a\": 2}]", "[1, 2]", "{\"k\": {\"a\": 1}}"])
+def test_what_is_not_an_array_of_several_objects_is_read_exactly(tmp_path, text):
+    path = tmp_path / "a.json"
+    path.write_text(text, encoding="utf-8")
+    assert array_blocks.layout(path) is None
+    assert fast_rows(path) == exact_rows(path)
