@@ -410,18 +410,22 @@ def _looks_like_jsonl(head: str) -> bool:
 
 def _jsonl(stream, path: Path) -> Iterator[Row]:
     for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            record = Skip(f"invalid JSON line ({err.msg})")
-        except RecursionError:
-            record = Skip("invalid JSON line (nested too deeply)")
-        else:
-            if SURROGATE_ESCAPE.search(line):
-                record = _without_lone_surrogates(record)
-        yield Row(f"line {number}", record)
+        record = json_line(line)
+        if record is not None:
+            yield Row(f"line {number}", record)
+
+
+def json_line(line: str):
+    """The record of a JSONL line, a Skip saying why there is none, or None for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return Skip(f"invalid JSON line ({err.msg})")
+    except RecursionError:
+        return Skip("invalid JSON line (nested too deeply)")
+    return _without_lone_surrogates(record) if SURROGATE_ESCAPE.search(line) else record
 
 
 def _without_lone_surrogates(record):
@@ -437,6 +441,11 @@ def _without_lone_surrogates(record):
 def iter_json(path: Path, encoding: str | None = None) -> Iterator[Row]:
     """Records of a JSON array, a JSON object (its values, keyed), or JSONL."""
     if _is_jsonl(path, encoding):
+        if _fast_readable(path, encoding):
+            from .jsonl_lines import fast_jsonl
+
+            yield from decode_guard(path, encoding, fast_jsonl(_ProgressReader(path), first=True))
+            return
         with open_text(path, encoding) as stream:
             yield from decode_guard(path, encoding, _jsonl(stream, path))
     elif separator := _fast_layout(path, encoding):
@@ -451,23 +460,33 @@ def iter_json(path: Path, encoding: str | None = None) -> Iterator[Row]:
 
 def _fast_layout(path: Path, encoding: str | None) -> bytes | None:
     """The separator of a UTF-8 JSON array that :func:`plugin.array_blocks.fast_array` reads, or None."""
-    if _codec(encoding or detect_encoding(path)).replace("_", "-").lower() != "utf-8-sig":
+    if not _fast_readable(path, encoding):
         return None
     from .array_blocks import layout
 
     return layout(path)
 
 
+def _fast_readable(path: Path, encoding: str | None) -> bool:
+    """Whether ``path`` is UTF-8 and orjson is there: what the fast readers need."""
+    if _codec(encoding or detect_encoding(path)).replace("_", "-").lower() != "utf-8-sig":
+        return False
+    from .array_blocks import orjson
+
+    return orjson is not None
+
+
 # ---------------------------------------------------------------- parts of a big JSON file
 
 
 class _Range(io.RawIOBase):
-    """The bytes ``[start, end)`` of a file."""
+    """The bytes ``[start, end)`` of a file; ``progress``: with a progress bar (on a terminal)."""
 
-    def __init__(self, path: Path, start: int, end: int):
+    def __init__(self, path: Path, start: int, end: int, progress: bool = False):
         self._file = open(path, "rb")
         self._file.seek(start)
         self._left = end - start
+        self._bar = progress_bar(path, end - start) if progress else None
 
     def readable(self):
         return True
@@ -475,9 +494,13 @@ class _Range(io.RawIOBase):
     def readinto(self, buffer):
         n = self._file.readinto(memoryview(buffer)[: self._left])
         self._left -= n
+        if self._bar is not None:
+            self._bar.update(n)
         return n
 
     def close(self):
+        if self._bar is not None:
+            self._bar.close()
         self._file.close()
         super().close()
 
@@ -523,6 +546,11 @@ def iter_json_part(path: Path, part: tuple[int, int], encoding: str | None, json
     part's start."""
     start, end = part
     codec = (encoding or detect_encoding(path)) if first else "utf-8"
+    if jsonl and _fast_readable(path, encoding):
+        from .jsonl_lines import fast_jsonl
+
+        yield from fast_jsonl(_Range(path, start, end, progress=first), first)
+        return
     if jsonl:
         with _text(_Range(path, start, end), codec) as stream:
             yield from _jsonl(stream, path)
