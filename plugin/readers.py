@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import mmap
-import os
 import re
 import sys
 import zipfile
@@ -110,20 +109,23 @@ def progress_bar(path: Path, size: int):
     return tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr, disable=None, leave=False)
 
 
-class _ProgressReader(io.RawIOBase):
-    """A binary file that advances a progress bar (stderr, only on a terminal) as it is read."""
+class _Range(io.RawIOBase):
+    """The bytes ``[start, end)`` of a file; ``progress``: with a progress bar (on a terminal)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, start: int, end: int, progress: bool = False):
         self._file = open(path, "rb")
-        self._bar = progress_bar(path, os.fstat(self._file.fileno()).st_size)
+        self._file.seek(start)
+        self._left = end - start
+        self._bar = progress_bar(path, end - start) if progress else None
 
     def readable(self):
         return True
 
     def readinto(self, buffer):
-        n = self._file.readinto(buffer)
+        n = self._file.readinto(memoryview(buffer)[: self._left])
+        self._left -= n
         if self._bar is not None:
-            self._bar.update(n or 0)
+            self._bar.update(n)
         return n
 
     def close(self):
@@ -133,8 +135,13 @@ class _ProgressReader(io.RawIOBase):
         super().close()
 
 
+def _whole(path: Path) -> _Range:
+    """All of a file, with a progress bar (on a terminal)."""
+    return _Range(path, 0, path.stat().st_size, progress=True)
+
+
 def open_text(path: Path, encoding: str | None):
-    return _text(_ProgressReader(path), encoding or detect_encoding(path))
+    return _text(_whole(path), encoding or detect_encoding(path))
 
 
 def _codec(encoding: str) -> str:
@@ -444,7 +451,7 @@ def iter_json(path: Path, encoding: str | None = None) -> Iterator[Row]:
         if _fast_readable(path, encoding):
             from .jsonl_lines import fast_jsonl
 
-            yield from decode_guard(path, encoding, fast_jsonl(_ProgressReader(path), first=True))
+            yield from decode_guard(path, encoding, fast_jsonl(_whole(path), first=True))
             return
         with open_text(path, encoding) as stream:
             yield from decode_guard(path, encoding, _jsonl(stream, path))
@@ -454,7 +461,7 @@ def iter_json(path: Path, encoding: str | None = None) -> Iterator[Row]:
         size = path.stat().st_size
         yield from decode_guard(path, encoding, fast_array(path, 0, size, separator, True, True, whole=True))
     else:
-        with _Decoded(_ProgressReader(path), encoding or detect_encoding(path)) as stream:
+        with _Decoded(_whole(path), encoding or detect_encoding(path)) as stream:
             yield from decode_guard(path, encoding, _json_container(_Scanner(stream, path), path))
 
 
@@ -477,32 +484,6 @@ def _fast_readable(path: Path, encoding: str | None) -> bool:
 
 
 # ---------------------------------------------------------------- parts of a big JSON file
-
-
-class _Range(io.RawIOBase):
-    """The bytes ``[start, end)`` of a file; ``progress``: with a progress bar (on a terminal)."""
-
-    def __init__(self, path: Path, start: int, end: int, progress: bool = False):
-        self._file = open(path, "rb")
-        self._file.seek(start)
-        self._left = end - start
-        self._bar = progress_bar(path, end - start) if progress else None
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        n = self._file.readinto(memoryview(buffer)[: self._left])
-        self._left -= n
-        if self._bar is not None:
-            self._bar.update(n)
-        return n
-
-    def close(self):
-        if self._bar is not None:
-            self._bar.close()
-        self._file.close()
-        super().close()
 
 
 def json_parts(path: Path, encoding: str | None, count: int) -> tuple[bool, list[tuple[int, int]]] | None:
