@@ -160,8 +160,7 @@ def _blocks(path: Path, start: int, end: int, separator: bytes, first: bool, las
         data = f.read(min(BLOCK, end - start))
         pos = start  # the file offset of data[0]
         if first:
-            opening = ARRAY_START.match(data, 3 if data[:3] == codecs.BOM_UTF8 else 0)
-            skip = opening.end() - 1 if opening else 0
+            skip = ARRAY_START.match(data, 3 if data[:3] == codecs.BOM_UTF8 else 0).end() - 1  # layout() matched it
             data, pos = data[skip:], pos + skip
         while True:
             at_end = pos + len(data) >= end

@@ -13,9 +13,8 @@ import codecs
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
-from .array_blocks import BIG, exact, orjson
+from .array_blocks import exact, orjson
 from .readers import CHUNK, Row, json_line
 
 LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # where a text line ends at a \r alone (newline="" reading)
@@ -34,13 +33,14 @@ def fast_jsonl(raw: io.RawIOBase, first: bool) -> Iterator[Row]:
             number += 1
             cr = line.find(b"\r")
             if cr >= 0 and (cr < len(line) - 2 or (cr == len(line) - 2 and line[-1:] != b"\n")):
-                *pieces, last = LONE_CR.split(line.decode("utf-8"))
-                for piece in pieces if last == "" else [*pieces, last]:  # "" after a \r that ends the file
+                pieces = LONE_CR.split(line.decode("utf-8"))
+                if pieces[-1] == "":  # after a \r that ends the file
+                    pieces.pop()
+                for offset, piece in enumerate(pieces):
                     record = json_line(piece)
                     if record is not None:
-                        yield Row(f"line {number}", record)
-                    number += 1
-                number -= 1
+                        yield Row(f"line {number + offset}", record)
+                number += len(pieces) - 1
                 continue
             try:
                 record = loads(line)
@@ -51,7 +51,6 @@ def fast_jsonl(raw: io.RawIOBase, first: bool) -> Iterator[Row]:
                 if record is None:
                     continue
             else:
-                cls = record.__class__
-                if (cls is float and not -BIG < record < BIG) or ((cls is dict or cls is list) and not exact(record)):
+                if not exact((record,)):
                     record = json_line(line.decode("utf-8"))
             yield Row(f"line {number}", record)
