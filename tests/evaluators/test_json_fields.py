@@ -3,7 +3,6 @@ import random
 
 import pytest
 
-import plugin.cli
 from evaluators.json_fields import (
     IMCS_FIELDS,
     JsonFields,
@@ -242,19 +241,6 @@ def test_label_that_is_not_json_is_an_error_naming_the_line():
         JsonFields().score(Prediction("", "{}", "高血压\n", line=7))
     with pytest.raises(UserError, match="references must be a list of report objects"):
         JsonFields().score(Prediction("", "{}", dumps(GOOD), record={"references": ["主诉：咳嗽"]}))
-
-
-@pytest.fixture
-def lfd(monkeypatch, capsys):
-    """`lfd ARGS` → (exit code, stdout, stderr), with only the eval command loaded."""
-    monkeypatch.setattr(plugin.cli, "COMMAND_MODULES", ["plugin.evaluate"])
-
-    def run(*args):
-        code = plugin.cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_lfd_eval_on_a_med_mrg_test_split(tmp_path, lfd):

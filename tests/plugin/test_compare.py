@@ -5,7 +5,6 @@ from fractions import Fraction
 
 import pytest
 
-import plugin.cli
 from plugin.compare import compare_scores, flips, mcnemar_p, pair_by_prompt
 from plugin.errors import UserError
 from plugin.evaluate import Prediction, Scores, build_evaluators, score_all
@@ -31,19 +30,6 @@ def jsonl(path, items):
 def predictions(predicts, labels=LABELS):
     pairs = enumerate(zip(predicts, labels), 1)
     return [Prediction(chatml(f"原始词:{x}"), p, x + "\n", line=i) for i, (p, x) in pairs]
-
-
-@pytest.fixture
-def lfd(monkeypatch, capsys):
-    """`lfd ARGS` in-process → (exit code, stdout, stderr), loading only the eval and compare commands."""
-    monkeypatch.setattr(plugin.cli, "COMMAND_MODULES", ["plugin.evaluate", "plugin.compare"])
-
-    def run(*args):
-        code = plugin.cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from typing import ClassVar
 
 import pytest
 
-import plugin.cli
 from plugin.errors import UserError
 from plugin.evaluate import Evaluator, Prediction, confidence_intervals, parse_spec, reference
 
@@ -35,20 +34,6 @@ def workdir(tmp_path, monkeypatch):
     predictions = [{"prompt": "<|im_start|>…", "predict": p, "label": x + "\n"} for p, x in zip(PREDICTS, LABELS)]
     jsonl(tmp_path / "pred.jsonl", predictions)
     return tmp_path
-
-
-@pytest.fixture
-def lfd(monkeypatch, capsys):
-    """Runs `lfd ARGS` → (exit code, stdout, stderr); only the eval command is loaded, so the other commands'
-    imports do not matter here."""
-    monkeypatch.setattr(plugin.cli, "COMMAND_MODULES", ["plugin.evaluate"])
-
-    def run(*args):
-        code = plugin.cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def assert_one_line_error(result, *fragments):

@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-import plugin.cli
 from plugin.report_html import Change, Example, Page, Run, prompt_excerpt, render
 
 FIELDS = ["主诉", "现病史", "诊断"]
@@ -83,17 +82,6 @@ def test_single_run_page():
                        [], "Items, lowest-scoring first"))
     assert_self_contained(page)
     assert "500 resamples" in page and "Change, tuned" not in page and "Items, lowest" not in page
-
-
-@pytest.fixture
-def lfd(monkeypatch, capsys):
-    monkeypatch.setattr(plugin.cli, "COMMAND_MODULES", ["plugin.evaluate"])
-
-    def run_cli(*args):
-        code = plugin.cli.main([str(a) for a in args])
-        return code, *capsys.readouterr()
-
-    return run_cli
 
 
 def test_eval_html_shows_the_lowest_scoring_items_first(tmp_path, lfd):
