@@ -21,10 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
-from evaluators.bertscore import BertScore
-from evaluators.bleu_zh import BleuZh
-from evaluators.rouge_zh import RougeZh, units
-from plugin.evaluate import Prediction
+from llamafactory_domains.evaluators.base import Prediction
+from llamafactory_domains.evaluators.bertscore import BertScore
+from llamafactory_domains.evaluators.bleu_zh import BleuZh
+from llamafactory_domains.evaluators.rouge_zh import RougeZh, units
 
 SPEEDUP_TARGET = 1.3
 TOLERANCE = 1e-6

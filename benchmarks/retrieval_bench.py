@@ -26,8 +26,13 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from plugin.readers import iter_rows  # noqa: E402
-from plugin.retrieval import Bm25Index, DenseIndex, KnowledgeBase, load_documents  # noqa: E402
+from llamafactory_domains.plugin.readers import iter_rows  # noqa: E402
+from llamafactory_domains.plugin.retrieval import (  # noqa: E402
+    Bm25Index,
+    DenseIndex,
+    KnowledgeBase,
+    load_documents,
+)
 
 SAMPLE = ROOT / "data" / "samples" / "pharma"
 CHUNK_CHARS, CONTEXT_CHARS = 100, 250  # pharma_rag's defaults (the seed's)

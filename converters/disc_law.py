@@ -19,10 +19,7 @@ The files are large (~580 MB in all) and read as a stream. DISC-Law-Eval's short
 
 from __future__ import annotations
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, register_converter
 
 REFERENCE_HEADER = "参考法条："
 

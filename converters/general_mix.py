@@ -24,10 +24,7 @@ or no answer are skipped with their reason counted.
 
 from __future__ import annotations
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, register_converter
 
 USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
 ROLES = {"user": USER, "human": USER, "assistant": ASSISTANT, "gpt": ASSISTANT, "system": SYSTEM}

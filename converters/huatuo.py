@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import re
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, register_converter
 
 TURN_MARKER = re.compile(r"\s*<(user|bot)>\s*[:：]\s*")
 

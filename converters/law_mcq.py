@@ -25,9 +25,8 @@ free text, not multiple choice: convert it with ``disc_law``.
 
 from __future__ import annotations
 
-from plugin.convert import Converter, Shape
-from plugin.mcq import LETTERS, Question, options_from_mapping, text_of
-from plugin.registry import register_converter
+from ..plugin.mcq import LETTERS, Question, options_from_mapping
+from .base import Converter, Shape, register_converter, text_of
 
 MULTICHOICE = {"true": "multi", "1": "multi", "false": "single", "0": "single"}
 

@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import hashlib
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Row, Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Row, Shape, Skip, register_converter, text_of
 
 COLUMNS = ("title", "question", "reply", "is_best")
 
@@ -40,17 +37,13 @@ class CsvRecord(dict):
     position: tuple | None = None  # (file, location)
 
 
-def text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def prompt_of(record) -> str:
     """``question``, or ``title`` when the question is empty.
 
     >>> prompt_of({"title": "欠款不还怎么办？", "question": " "})
     '欠款不还怎么办？'
     """
-    return text(record.get("question")) or text(record.get("title"))
+    return text_of(record.get("question")) or text_of(record.get("title"))
 
 
 def is_best(value) -> bool:
@@ -60,11 +53,11 @@ def is_best(value) -> bool:
     (True, False)
     >>> is_best("律师")
     Traceback (most recent call last):
-    plugin.readers.Skip: is_best is not 0 or 1
+    llamafactory_domains.plugin.readers.Skip: is_best is not 0 or 1
     """
-    if text(value) not in ("0", "1"):
+    if text_of(value) not in ("0", "1"):
         raise Skip("is_best is not 0 or 1")
-    return text(value) == "1"
+    return text_of(value) == "1"
 
 
 def digest(*texts: str) -> bytes:
@@ -105,7 +98,7 @@ class LawQa(Converter):
         if not set(COLUMNS) <= set(record):
             raise Shape(f"record has no {'/'.join(COLUMNS)} fields (found: {', '.join(map(str, record)) or 'none'})")
         best = is_best(record["is_best"])
-        reply = text(record["reply"])
+        reply = text_of(record["reply"])
         if not reply:
             raise Skip("empty reply")
         prompt = prompt_of(record)

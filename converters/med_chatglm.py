@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import re
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip, iter_json
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, iter_json, register_converter
 
 QUESTION_CUE = re.compile(r"^\s*问题\s*[:：]\s*")
 ANSWER_CUE = re.compile(r"\s*\n\s*回答\s*[:：]\s*$")

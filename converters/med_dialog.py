@@ -21,10 +21,7 @@ Asks that are just ``无`` and empty titles/asks/answers are skipped with their 
 
 from __future__ import annotations
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, register_converter, text_of
 
 NO_ASK = "无"
 FIELDS = (("instruction", "input", "output"), ("title", "ask", "answer"))  # ModelScope, Toyhom CSV
@@ -38,12 +35,6 @@ def prompt(title: str, ask: str) -> str:
     内容:最近体检发现高血压，应当怎样治疗？
     """
     return f"主题:{title}\n内容:{ask}"
-
-
-def text(value) -> str:
-    if value.__class__ is str:
-        return value.strip()
-    return "" if value is None else str(value).strip()
 
 
 @register_converter("med_dialog")
@@ -60,7 +51,7 @@ class MedDialog(Converter):
             title, ask, answer = record["instruction"], record["input"], record["output"]
         except (KeyError, TypeError, IndexError):
             title, ask, answer = fields(record)
-        title, ask, answer = text(title), text(ask), text(answer)
+        title, ask, answer = text_of(title), text_of(ask), text_of(answer)
         if not title:
             raise Skip("empty title")
         if ask == NO_ASK:
@@ -70,7 +61,7 @@ class MedDialog(Converter):
         if not answer:
             raise Skip("empty answer")
         department = record.get("department")
-        if department is None or not (department := text(department)):
+        if department is None or not (department := text_of(department)):
             return Example(prompt(title, ask), answer)
         return Example(prompt(title, ask), answer, extra={"department": department})
 

@@ -25,11 +25,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin.convert import Converter, Shape
-from plugin.errors import UserError, where
-from plugin.mcq import LETTERS, Question, letter_of, options_from_mapping, options_from_text
-from plugin.readers import Skip, iter_rows
-from plugin.registry import register_converter
+from ..plugin.mcq import (
+    LETTERS,
+    Question,
+    letter_of,
+    options_from_mapping,
+    options_from_text,
+)
+from .base import (
+    Converter,
+    Shape,
+    Skip,
+    UserError,
+    iter_rows,
+    register_converter,
+    where,
+)
 
 
 def load_answers(path: Path, encoding: str | None = None) -> dict[str, object]:

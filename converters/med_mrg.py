@@ -27,10 +27,7 @@ from __future__ import annotations
 
 import json
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip, iter_rows
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, iter_rows, register_converter
 
 PROMPT = ("问诊对话历史:\n{dialogue}\n根据上述对话,给出诊疗报告\n"
           "说明:诊疗报告分为主诉, 现病史, 辅助检查, 既往史, 诊断, 建议这六个章节,以标准的json格式输出。\n答:")

@@ -16,10 +16,7 @@ answers: its records are skipped ("no standard term") and it cannot serve as a t
 
 from __future__ import annotations
 
-from plugin.convert import Converter, Shape
-from plugin.readers import Skip
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import Converter, Example, Shape, Skip, register_converter
 
 # The seed's prompt; its middle sentence (elided in our reference) states the task's output convention.
 PROMPT = (

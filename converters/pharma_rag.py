@@ -46,12 +46,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugin.convert import Converter, Shape, positive_int
-from plugin.errors import UserError
-from plugin.readers import Row, Skip, iter_rows
-from plugin.records import Example
-from plugin.registry import register_converter
-from plugin.retrieval import (
+from ..plugin.retrieval import (
     Bm25Index,
     DenseIndex,
     Document,
@@ -62,6 +57,18 @@ from plugin.retrieval import (
     describe,
     load_documents,
     squash,
+)
+from .base import (
+    Converter,
+    Example,
+    Row,
+    Shape,
+    Skip,
+    UserError,
+    iter_rows,
+    positive_int,
+    register_converter,
+    text_of,
 )
 
 PROMPT = ("已知信息：\n{context}\n\n根据上述已知信息，简洁和专业的来回答用户的问题。如果无法从中得到答案，"
@@ -82,10 +89,6 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be a share between 0 and 1, e.g. 0.2")
     return value
-
-
-def text(value) -> str:
-    return "" if value is None else str(value).strip()
 
 
 def variants(names) -> list[str]:
@@ -234,7 +237,7 @@ class PharmaRag(Converter):
             parsed.problem = Shape(f"record has no {missing} field (found: {', '.join(map(str, record)) or 'none'}; "
                                    "--question-col/--answer-col name them)")
             return parsed
-        question, answer = text(record[q_key]), text(record[a_key])
+        question, answer = text_of(record[q_key]), text_of(record[a_key])
         if not squash(answer):
             parsed.problem = Skip("empty row" if not question else "no answer")
         elif not question:
@@ -297,7 +300,7 @@ class PharmaRag(Converter):
         for path in files:
             for row in self.qa_rows(path):
                 key = pick(row.data, CONTEXT_NAMES) if isinstance(row.data, dict) else None
-                context = text(row.data[key]) if key else ""
+                context = text_of(row.data[key]) if key else ""
                 if squash(context) and context not in seen:
                     seen.add(context)
                     documents.append(Document(f"{path.name} {row.location}", context))

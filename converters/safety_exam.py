@@ -37,9 +37,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from plugin.convert import Converter, Shape, positive_int
-from plugin.errors import UserError
-from plugin.mcq import (
+from ..plugin.mcq import (
     HEADERS,
     LETTERS,
     Question,
@@ -48,12 +46,19 @@ from plugin.mcq import (
     letter_of,
     options_from_mapping,
     options_from_text,
-    text_of,
     true_false,
 )
-from plugin.readers import Skip, iter_rows
-from plugin.records import Example
-from plugin.registry import register_converter
+from .base import (
+    Converter,
+    Example,
+    Shape,
+    Skip,
+    UserError,
+    iter_rows,
+    positive_int,
+    register_converter,
+    text_of,
+)
 
 STYLES = ("options", "plain")
 SHEET = "_sheet"  # reserved key: the record's sheet name (the file name for CSV/Markdown)
@@ -97,7 +102,7 @@ def answer_from(answer: str, options: dict[str, str]) -> str:
     ('B', 'AC', 'B')
     >>> answer_from("B. 雨鞋", options)
     Traceback (most recent call last):
-    plugin.readers.Skip: answer text differs from its option
+    llamafactory_domains.plugin.readers.Skip: answer text differs from its option
     """
     try:
         letters = answer_letters(answer)

@@ -15,9 +15,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import ClassVar
 
-from plugin.errors import UserError
-from plugin.evaluate import Evaluator, Prediction
-from plugin.registry import register_evaluator
+from .base import Evaluator, Prediction, UserError, register_evaluator
 
 KEYS = ("bertscore_f1", "bertscore_precision", "bertscore_recall")
 HOW_TO_GET_A_MODEL = (
@@ -152,7 +150,7 @@ class BertScore(Evaluator):
 
     >>> BertScore()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    plugin.errors.UserError: evaluator 'bertscore' needs a local BERT model: download one with `modelscope ...
+    llamafactory_domains.plugin.errors.UserError: evaluator 'bertscore' needs a local BERT model: download one with `modelscope ...
     """
 
     options: ClassVar = {"model": "", "num_layers": -1, "model_max_length": 512, "rescale": False, "batch_size": 64}

@@ -11,9 +11,8 @@ import functools
 import warnings
 from typing import ClassVar
 
-from evaluators.rouge_zh import percent_rounded
-from plugin.evaluate import Evaluator, Prediction
-from plugin.registry import register_evaluator
+from .base import Evaluator, Prediction, register_evaluator
+from .rouge_zh import percent_rounded
 
 
 @functools.cache

@@ -27,10 +27,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar
 
-from plugin.evaluate import Evaluator, Prediction
-from plugin.mcq import FALSE_WORDS, TRUE_WORDS, answer_letters
-from plugin.readers import Skip
-from plugin.registry import register_evaluator
+from ..plugin.mcq import FALSE_WORDS, TRUE_WORDS, answer_letters
+from ..plugin.readers import Skip
+from .base import Evaluator, Prediction, register_evaluator
 
 KEYS = ("choice_accuracy", "choice_partial_credit", "choice_no_answer_rate")
 NOT_CHOICE = ("fill", "open")  # record question_types that are not choice questions

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from plugin.evaluate import Evaluator, Prediction
-from plugin.registry import register_evaluator
+from .base import Evaluator, Prediction, register_evaluator
 
 # full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space → their half-width characters
 FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}

@@ -33,9 +33,7 @@ import math
 import re
 from typing import ClassVar
 
-from plugin.errors import UserError
-from plugin.evaluate import Evaluator, Prediction
-from plugin.registry import register_evaluator
+from .base import Evaluator, Prediction, UserError, register_evaluator
 
 IMCS_FIELDS = ("主诉", "现病史", "辅助检查", "既往史", "诊断", "建议")
 FIELD_SEPARATORS = re.compile(r"[|;,，、\s]+")  # `|` in specs: -e and dataset_info split options at commas

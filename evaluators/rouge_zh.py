@@ -14,9 +14,7 @@ import logging
 import warnings
 from typing import ClassVar
 
-from plugin.errors import UserError
-from plugin.evaluate import Evaluator, Prediction
-from plugin.registry import register_evaluator
+from .base import Evaluator, Prediction, UserError, register_evaluator
 
 LEVELS = ("word", "char")
 ZERO = {"rouge-1": 0.0, "rouge-2": 0.0, "rouge-l": 0.0}

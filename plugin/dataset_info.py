@@ -8,8 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from .atomic import write_json
 from .errors import UserError
+from .io.atomic import write_json
 
 FILE_NAME = "dataset_info.json"
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .readers import Skip
-from .records import Example
+from .records import Example, text_of
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 HEADERS = {
@@ -58,11 +58,6 @@ MARKER = re.compile(
 )
 
 
-def text_of(value) -> str:
-    """A raw value as stripped text ("" for None)."""
-    return "" if value is None else str(value).strip()
-
-
 def kind_of(label) -> str | None:
     """The kind of a question-type label, None when unknown.
 
@@ -79,7 +74,7 @@ def answer_letters(value) -> str:
     ('D', 'AC', 'AB', '')
     >>> answer_letters("24小时内")
     Traceback (most recent call last):
-    plugin.readers.Skip: answer is not option letters
+    llamafactory_domains.plugin.readers.Skip: answer is not option letters
     """
     text = "".join(map(text_of, value)) if isinstance(value, (list, tuple)) else text_of(value)
     letters = re.sub(r"[\s,、;/|]+", "", unicodedata.normalize("NFKC", text)).upper()
@@ -166,7 +161,7 @@ class Question:
         请直接给出所有正确答案的字母，按字母顺序连写。
         >>> Question.build("此男孩可能患", {"A": "肺炎", "B": "肺结核"}, "E", "单项选择题")
         Traceback (most recent call last):
-        plugin.readers.Skip: answer letter not among the options
+        llamafactory_domains.plugin.readers.Skip: answer letter not among the options
         """
         text = text_of(text)
         if not text:

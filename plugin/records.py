@@ -16,6 +16,17 @@ TAGS = {
 }
 
 
+def text_of(value) -> str:
+    """A raw field as stripped text, "" for null.
+
+    >>> text_of("  头痛 "), text_of(None), text_of(12)
+    ('头痛', '', '12')
+    """
+    if value.__class__ is str:
+        return value.strip()
+    return "" if value is None else str(value).strip()
+
+
 @dataclass
 class Example:
     """One training/test example. ``extra`` keys are written to the record but LLaMA-Factory ignores them."""

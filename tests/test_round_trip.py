@@ -79,8 +79,8 @@ def report(dataset, base, tuned, flips=None, n=10):
 
 
 def test_overview_page_and_summary_show_every_split():
-    from plugin.demo import markdown
-    from plugin.report_html import Overview, Split, render_overview
+    from llamafactory_domains.plugin.commands.demo import markdown
+    from llamafactory_domains.plugin.report_html import Overview, Split, render_overview
 
     flip = {"prompt": "问诊对话历史:\n患者:<b>咳嗽</b>", "label": '{"诊断": "感冒。"}', "base": "\n\n", "tuned": '{"诊断": "'}
     fields = {f"json_field_exact_match/{f}": 0.0 for f in ("主诉", "诊断")}

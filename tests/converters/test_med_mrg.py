@@ -3,8 +3,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from converters.med_mrg import FIELDS, PROMPT
+from llamafactory_domains.converters.med_mrg import FIELDS, PROMPT
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "samples" / "imcs_v2_mrg"
 

@@ -2,9 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
+from llamafactory_domains.converters.med_norm import PROMPT
 from openpyxl import Workbook
-
-from converters.med_norm import PROMPT
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "samples" / "chip_cdn"
 

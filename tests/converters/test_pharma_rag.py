@@ -2,9 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
+from llamafactory_domains.converters.pharma_rag import PROMPT, REFUSAL
 from openpyxl import Workbook
-
-from converters.pharma_rag import PROMPT, REFUSAL
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "samples" / "pharma"

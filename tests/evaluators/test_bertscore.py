@@ -7,11 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-
-from evaluators.bertscore import KEYS, BertScore, baselines_folder, bertscore
-from plugin.errors import UserError
-from plugin.evaluate import Prediction
-from plugin.registry import evaluators
+from llamafactory_domains.evaluators.base import Prediction, evaluators
+from llamafactory_domains.evaluators.bertscore import (
+    KEYS,
+    BertScore,
+    baselines_folder,
+    bertscore,
+)
+from llamafactory_domains.plugin.errors import UserError
 
 CHARS = "患者头痛发热三天建议休息多喝水高血压糖尿病复查服药饮食低盐咳嗽胸闷心悸规律血糖控制良好每日两次"
 PUNCT = "，。！？"
@@ -183,7 +186,7 @@ def test_lfd_eval_offline_with_the_model_option(minilm, tmp_path):
     pairs = list(zip(texts(6, seed=10), texts(6, seed=11))) + [("", "头痛\n")]
     rows = [{"prompt": "问：", "predict": p, "label": x} for p, x in pairs]
     predictions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    command = [sys.executable, "-c", "from plugin.cli import main; raise SystemExit(main())"]
+    command = [sys.executable, "-c", "from llamafactory_domains.plugin.cli import main; raise SystemExit(main())"]
     args = ["eval", str(predictions), "-e", f"bertscore:model={minilm}", "--out", str(tmp_path / "report.json")]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(command + args, check=False, capture_output=True, text=True, encoding="utf-8", env=env)

@@ -1,16 +1,14 @@
 import json
 
 import pytest
-
-from evaluators.choice import (
+from llamafactory_domains.evaluators.base import Prediction, evaluators
+from llamafactory_domains.evaluators.choice import (
     Choice,
     extract,
     label_letters,
     partial_credit,
     prompt_options,
 )
-from plugin.evaluate import Prediction
-from plugin.registry import evaluators
 
 BOOTS = {"A": "雨鞋", "B": "绝缘靴", "C": "绝缘手套", "D": "安全帽"}
 JUDGE = {"A": "正确", "B": "错误"}

@@ -1,9 +1,7 @@
 import pytest
-
-from evaluators.exact_match import ExactMatch
-from plugin.errors import UserError
-from plugin.evaluate import Prediction
-from plugin.registry import evaluators
+from llamafactory_domains.evaluators.base import Prediction, evaluators
+from llamafactory_domains.evaluators.exact_match import ExactMatch
+from llamafactory_domains.plugin.errors import UserError
 
 
 def score(predict, label, **options):

@@ -2,8 +2,8 @@ import json
 import random
 
 import pytest
-
-from evaluators.json_fields import (
+from llamafactory_domains.evaluators.base import Prediction, evaluators
+from llamafactory_domains.evaluators.json_fields import (
     IMCS_FIELDS,
     JsonFields,
     imcs_rouge,
@@ -13,9 +13,8 @@ from evaluators.json_fields import (
     repair_json,
     rouge_l,
 )
-from plugin.errors import UserError
-from plugin.evaluate import Prediction, build_evaluators
-from plugin.registry import evaluators
+from llamafactory_domains.plugin.commands.eval import build_evaluators
+from llamafactory_domains.plugin.errors import UserError
 
 # the two reference reports of IMCS-V2 record 10626355 (shared/samples/imcs_v2_mrg)
 REPORTS = [

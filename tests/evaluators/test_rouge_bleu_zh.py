@@ -6,12 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
-
-from evaluators.bleu_zh import BleuZh, bleu_zh
-from evaluators.rouge_zh import RougeZh, rouge_zh
-from plugin.errors import UserError
-from plugin.evaluate import Prediction
-from plugin.registry import evaluators
+from llamafactory_domains.evaluators.base import Prediction, evaluators
+from llamafactory_domains.evaluators.bleu_zh import BleuZh, bleu_zh
+from llamafactory_domains.evaluators.rouge_zh import RougeZh, rouge_zh
+from llamafactory_domains.plugin.errors import UserError
 
 # (predict, label) as generated_predictions.jsonl holds them: labels end in the template's "\n"
 ITEMS = [
@@ -135,7 +133,7 @@ def test_lfd_eval_reports_the_metrics_and_prints_nothing_on_stderr(tmp_path):
     predictions = tmp_path / "generated_predictions.jsonl"
     rows = [{"prompt": "问：", "predict": p, "label": x} for p, x in ITEMS]
     predictions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    command = [sys.executable, "-c", "from plugin.cli import main; raise SystemExit(main())"]
+    command = [sys.executable, "-c", "from llamafactory_domains.plugin.cli import main; raise SystemExit(main())"]
     args = ["eval", str(predictions), "-e", "rouge_zh", "-e", "bleu_zh", "--out", str(tmp_path / "report.json")]
     done = subprocess.run(command + args, check=False, capture_output=True, text=True, encoding="utf-8")
     assert (done.returncode, done.stderr) == (0, "")  # no jieba "Building prefix dict" lines, no warnings

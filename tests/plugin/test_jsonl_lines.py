@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from plugin import array_blocks, readers
-from plugin.errors import UserError
-from plugin.readers import Skip, iter_json
+from llamafactory_domains.plugin import array_blocks, readers
+from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.readers import Skip, iter_json
 
 
 def rows(path: Path, fast: bool) -> list:

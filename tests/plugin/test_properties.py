@@ -14,15 +14,18 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-
-import plugin.convert
-from evaluators.choice import Reader, extract
-from evaluators.json_fields import JsonFields, parse_strict, repair_json
-from plugin import readers
-from plugin.cli import build_parser
-from plugin.errors import UserError
-from plugin.evaluate import Prediction
-from plugin.readers import _json_container, _Scanner
+from llamafactory_domains.evaluators.base import Prediction
+from llamafactory_domains.evaluators.choice import Reader, extract
+from llamafactory_domains.evaluators.json_fields import (
+    JsonFields,
+    parse_strict,
+    repair_json,
+)
+from llamafactory_domains.plugin import parallel as in_parts
+from llamafactory_domains.plugin import pipeline, readers
+from llamafactory_domains.plugin.cli import build_parser
+from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.readers import _json_container, _Scanner
 
 # no example database: failing examples are not stored in the repository (shrunk ones are printed)
 SMALL = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,7 +146,7 @@ def convert(folder: Path, records: list[dict], *options: str) -> dict | None:
     src.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     argv = ["convert", "med_norm", str(src), "--out-dir", str(folder / "out"), *options]
     try:
-        return plugin.convert.convert(build_parser(argv).parse_args(argv))
+        return pipeline.convert(build_parser(argv).parse_args(argv))
     except UserError:
         assert not (folder / "out" / "med_norm_train.jsonl").exists()  # nothing half-written
         return None
@@ -209,14 +212,14 @@ def test_conversion_in_parallel_parts_writes_the_same_bytes(records, workers, he
     for parallel in (False, True):
         with tempfile.TemporaryDirectory() as folder, \
                 mock.patch.object(readers, "PART_MIN_BYTES", 0 if parallel else 1 << 62), \
-                mock.patch.object(plugin.convert, "usable_cpus", lambda: workers):
+                mock.patch.object(in_parts, "usable_cpus", lambda: workers):
             src, test = Path(folder) / "train_0001_of_0001.json", Path(folder) / "test.json"
             src.write_text(json.dumps(records, ensure_ascii=False, indent=4), encoding="utf-8")
             test.write_text(json.dumps(records[:held_out], ensure_ascii=False), encoding="utf-8")
             argv = ["convert", "med_dialog", str(src), "--out-dir", str(Path(folder) / "out")]
             argv += ["--test", str(test)] if held_out else []
             try:
-                summary = plugin.convert.convert(build_parser(argv).parse_args(argv))
+                summary = pipeline.convert(build_parser(argv).parse_args(argv))
             except UserError as err:
                 results.append(str(err).replace(folder, "DIR"))
                 continue
@@ -230,7 +233,7 @@ def test_a_wrong_split_point_falls_back_to_one_pass(tmp_path, monkeypatch):
     """Irregular indentation puts a nested object where a record start is expected: the part before it
     does not end cleanly, so the file is read whole and the output is the same."""
     monkeypatch.setattr(readers, "PART_MIN_BYTES", 0)
-    monkeypatch.setattr(plugin.convert, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(in_parts, "usable_cpus", lambda: 2)
     record = {"instruction": "头痛", "input": "怎么办", "output": "休息", "history": None}
     nested = '    {"instruction": "高血压", "input": "能吃党参吗", "output": "可以", "history": [\n    {"q": 1},\n    {"q": 2}]}'
     body = ",\n".join(["    " + json.dumps(record, ensure_ascii=False)] * 3 + [nested] * 3 + ["    " + json.dumps(record)] * 2)
@@ -240,7 +243,7 @@ def test_a_wrong_split_point_falls_back_to_one_pass(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="not whole records|invalid JSON"):
         list(readers.iter_json_part(src, parts[0], None, jsonl, True, False))
     argv = ["convert", "med_dialog", str(src), "--out-dir", str(tmp_path / "out")]
-    summary = plugin.convert.convert(build_parser(argv).parse_args(argv))
+    summary = pipeline.convert(build_parser(argv).parse_args(argv))
     assert summary["tallies"]["train"].written == 8
     lines = (tmp_path / "out" / "med_dialog_train.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["instruction"].split("\n")[0] for line in lines] == \

@@ -2,10 +2,18 @@ import io
 import json
 
 import pytest
+from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.readers import (
+    Skip,
+    _json_container,
+    _Scanner,
+    detect_encoding,
+    iter_csv,
+    iter_json,
+    iter_rows,
+    iter_xlsx,
+)
 from openpyxl import Workbook
-
-from plugin.errors import UserError
-from plugin.readers import Skip, _json_container, _Scanner, detect_encoding, iter_csv, iter_json, iter_rows, iter_xlsx
 
 RECORDS = [{"text": f"词{i}", "normalized_result": "甲##乙", "n": i * 1.5} for i in range(50)]
 
@@ -211,7 +219,7 @@ def test_markdown_without_the_header_lists_the_tables_it_found(tmp_path):
 def test_a_cut_emoji_is_a_skip_whatever_size_the_reads_are(tmp_path, chunk):
     """Reads of any size (the scanner is told from the bytes where a \\u escape may be): a lone
     surrogate is a counted skip, a whole emoji and an escaped backslash read as they are."""
-    from plugin.readers import LONE_SURROGATE, _Decoded
+    from llamafactory_domains.plugin.readers import LONE_SURROGATE, _Decoded
 
     path = tmp_path / "a.json"
     path.write_text('[{"a": "好"}, {"a": "x\\ud83d"}, {"a": "\\ud83d\\ude00"}, {"a": "\\\\u5b"}]', encoding="utf-8")

@@ -2,8 +2,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from plugin.records import FORMATS, Example
+from llamafactory_domains.plugin.records import FORMATS, Example
 
 TEXT = st.text(max_size=20)
 

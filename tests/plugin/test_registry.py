@@ -4,14 +4,15 @@ import sys
 import textwrap
 
 import pytest
+from llamafactory_domains.converters.base import converters
+from llamafactory_domains.evaluators.base import evaluators
+from llamafactory_domains.plugin.registry import Registry, RegistryError
 
-from plugin.registry import Registry, RegistryError, converters, evaluators
 
-
-def test_builtins_are_found_through_entry_points():
+def test_builtins_are_found_by_importing_their_package():
     assert "med_norm" in converters.names()
     assert "exact_match" in evaluators.names()
-    assert converters.get("med_norm").__module__ == "converters.med_norm"
+    assert converters.get("med_norm").__module__ == "llamafactory_domains.converters.med_norm"
 
 
 def test_unknown_name_suggests_close_matches():
@@ -46,15 +47,15 @@ def fake_plugin(tmp_path, name, module_source):
 
 
 def run_lfd(tmp_path, *args):
-    code = "import sys; from plugin.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from llamafactory_domains.plugin.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
 
 
 def test_third_party_converter_appears_through_its_entry_point(tmp_path):
     fake_plugin(tmp_path, "hospital_emr", '''
-        from plugin.convert import Converter
-        from plugin.registry import register_converter
+        from llamafactory_domains.converters.base import Converter
+        from llamafactory_domains.converters.base import register_converter
 
         @register_converter("hospital_emr")
         class Hospital(Converter):

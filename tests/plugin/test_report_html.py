@@ -1,8 +1,14 @@
 import json
 
 import pytest
-
-from plugin.report_html import Change, Example, Page, Run, prompt_excerpt, render
+from llamafactory_domains.plugin.report_html import (
+    Change,
+    Example,
+    Page,
+    Run,
+    prompt_excerpt,
+    render,
+)
 
 FIELDS = ["主诉", "现病史", "诊断"]
 

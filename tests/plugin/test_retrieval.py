@@ -1,7 +1,6 @@
 import pytest
-
-from plugin.errors import UserError
-from plugin.retrieval import (
+from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.retrieval import (
     Bm25Index,
     DenseIndex,
     Document,

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from plugin.demo import QUIET_ENV, SAMPLES
+from llamafactory_domains.plugin.commands.demo import QUIET_ENV, SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("llamafactory-cli")

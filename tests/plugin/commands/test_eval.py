@@ -2,9 +2,13 @@ import json
 from typing import ClassVar
 
 import pytest
-
-from plugin.errors import UserError
-from plugin.evaluate import Evaluator, Prediction, confidence_intervals, parse_spec, reference
+from llamafactory_domains.evaluators.base import Evaluator, Prediction
+from llamafactory_domains.plugin.commands.eval import (
+    confidence_intervals,
+    parse_spec,
+    reference,
+)
+from llamafactory_domains.plugin.errors import UserError
 
 LABELS = ["膝骨关节病##膝关节游离体", "高血压", "糖尿病", "COPD"]
 PREDICTS = ["膝关节游离体##膝骨关节病", "高血压", "糖尿", "copd"]

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import UserError
+from ..errors import UserError
 
 CATALOG = Path(__file__).with_name("catalog.json")
 
@@ -78,7 +78,10 @@ def download(name: str, cache: Path) -> None:
     info = entry(name)
     if not hub_reachable():
         raise UserError(f"cannot reach the ModelScope hub (no network?); {by_hand(name, cache)}")
-    from modelscope.hub.snapshot_download import dataset_snapshot_download, snapshot_download
+    from modelscope.hub.snapshot_download import (
+        dataset_snapshot_download,
+        snapshot_download,
+    )
 
     print(f"downloading {info['modelscope']} into {cache / name}", file=sys.stderr)
 
@@ -152,7 +155,7 @@ def run(args) -> int:
 
 
 def add_parser(sub):
-    from .cli import add_command
+    from .arguments import add_command
 
     p = add_command(
         sub, "fetch", example="lfd fetch imcs-v2-mrg",

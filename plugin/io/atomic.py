@@ -9,8 +9,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import UserError
-
+from ..errors import UserError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -1,6 +1,6 @@
 import json
 
-from plugin.stats import messages
+from llamafactory_domains.plugin.commands.stats import messages
 
 
 def write_jsonl(path, records):

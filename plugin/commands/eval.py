@@ -7,8 +7,6 @@ prediction at a time and aggregates; ``@register_evaluator(name)`` makes it usab
 
 from __future__ import annotations
 
-import abc
-import argparse
 import difflib
 import json
 import math
@@ -16,16 +14,15 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 
-from . import dataset_info, report_html
-from .atomic import AtomicFiles, dumps_json
-from .cli import add_command
-from .errors import UserError, where
-from .readers import read_json_lines
-from .registry import evaluators
+from ...evaluators.base import Evaluator, Prediction, evaluators, metric_values
+from .. import dataset_info, report_html
+from ..errors import UserError, where
+from ..io.atomic import AtomicFiles, dumps_json
+from ..readers import read_json_lines
+from .arguments import add_command, positive_int
 
 EXAMPLE = "lfd eval saves/med_norm/qwen2.5-0.5b/lora/predict/generated_predictions.jsonl --dataset med_norm --out report.json"
 DESCRIPTION = """\
@@ -38,82 +35,6 @@ PREDICTIONS_FORMAT = 'one JSON object a line, {"prompt": ..., "predict": ..., "l
 BOOTSTRAP_SAMPLES = 1000
 SEED = 0
 CHUNK_CELLS = 2_000_000  # resampled indices held at once (16 MB as float weights)
-
-
-@dataclass
-class Prediction:
-    """One line of generated_predictions.jsonl; ``record`` is its test record when --dataset is given."""
-
-    prompt: str
-    predict: str
-    label: str
-    record: dict | None = None
-    line: int = 0
-
-
-class Evaluator(abc.ABC):
-    """Base class: ``options`` maps each option name to its default, whose type the option takes."""
-
-    name = ""  # set by @register_evaluator
-    options: ClassVar[dict[str, bool | int | float | str]] = {}
-
-    def __init__(self, **options):
-        unknown = [key for key in options if key not in self.options]
-        if unknown:
-            valid = ", ".join(self.options) or "none"
-            raise UserError(f"evaluator {self.name!r} has no option {unknown[0]!r}; valid options: {valid}")
-        self.settings = {
-            key: _typed(self.name, key, default, options.get(key, default)) for key, default in self.options.items()
-        }
-        for key, value in self.settings.items():
-            setattr(self, key, value)
-
-    @property
-    def spec(self) -> str:
-        """``name[:key=value,...]`` with the options that differ from their defaults; ``-e`` accepts it."""
-        changed = [f"{k}={_format_value(v)}" for k, v in self.settings.items() if v != self.options[k]]
-        return self.name + (":" + ",".join(changed) if changed else "")
-
-    @abc.abstractmethod
-    def score(self, item: Prediction) -> dict[str, float | None]:
-        """Metric name → value in [0, 1] for one prediction; None (or no key) when it does not apply."""
-
-    def score_batch(self, items: list[Prediction]) -> list[dict[str, float | None]]:
-        """Scores of all items; evaluators with a model (BERTScore) override it to batch the work."""
-        return [self.score(item) for item in items]
-
-    def aggregate(self, per_item: list[dict[str, float | None]]) -> dict[str, float]:
-        """Mean of each metric over the items where it is not None."""
-        return {name: math.fsum(values) / len(values) for name, values in _values(per_item).items()}
-
-
-def _values(per_item: list[dict[str, float | None]]) -> dict[str, list[float]]:
-    values: dict[str, list[float]] = {}
-    for scores in per_item:
-        for name, value in scores.items():
-            if value is not None:
-                values.setdefault(name, []).append(value)
-    return values
-
-
-def _format_value(value) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _typed(evaluator: str, key: str, default, value):
-    """``value`` checked against the type of ``default``: 0/1 pass as booleans, ints as floats, anything as text."""
-    if isinstance(default, str) or default is None:
-        return value if default is None else _format_value(value)
-    if isinstance(default, bool):
-        ok, wanted, value = value in (0, 1), "true or false", bool(value) if value in (0, 1) else value
-    elif isinstance(default, int):
-        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "an integer"
-    else:
-        ok, wanted = isinstance(value, int | float) and not isinstance(value, bool), "a number"
-        value = float(value) if ok else value
-    if not ok:
-        raise UserError(f"option {key} of evaluator {evaluator!r} must be {wanted}, got {_format_value(value)!r}")
-    return value
 
 
 def parse_value(text: str) -> bool | int | float | str:
@@ -357,7 +278,7 @@ def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOO
         scores.metrics.update(metrics)
         scores.draws.update(resample(evaluator, per_item, list(metrics), draws))
         scores.ci95.update({name: ci for name in metrics if (ci := interval(scores.draws[name])) is not None})
-        scores.counts.update({name: len(vals) for name, vals in _values(per_item).items() if name in metrics})
+        scores.counts.update({name: len(vals) for name, vals in metric_values(per_item).items() if name in metrics})
     return scores
 
 
@@ -505,12 +426,6 @@ def build_page(items: list[Prediction], scores: Scores, chosen, predictions: Pat
 def _mean_score(item_scores: dict) -> float:
     values = [v for v in item_scores.values() if v is not None]
     return sum(values) / len(values) if values else math.inf
-
-
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
 
 
 def add_scoring_options(parser) -> None:

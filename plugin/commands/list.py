@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .registry import converters, evaluators
-
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+from ...converters.base import converters
+from ...evaluators.base import evaluators
+from .. import RECIPES
 
 
 def recipe_summary(path: Path) -> str:
@@ -18,14 +18,14 @@ def recipe_summary(path: Path) -> str:
 
 
 def recipes() -> list[Path]:
-    return sorted(RECIPES_DIR.glob("*.yaml"))
+    return sorted(RECIPES.glob("*.yaml"))
 
 
 def run(args) -> int:
     sections = [
         ("converters", [(n, converters.describe(n)) for n in converters.names()]),
         ("evaluators", [(n, evaluators.describe(n)) for n in evaluators.names()]),
-        (f"recipes ({RECIPES_DIR})", [(p.name, recipe_summary(p)) for p in recipes()]),
+        (f"recipes ({RECIPES})", [(p.name, recipe_summary(p)) for p in recipes()]),
     ]
     for title, rows in sections:
         print(f"{title}:")
@@ -38,7 +38,7 @@ def run(args) -> int:
 
 
 def add_parser(sub):
-    from .cli import add_command
+    from .arguments import add_command
 
     p = add_command(sub, "list", example="lfd list",
                     description="List the converters, evaluators (built-in and from installed plugins) and recipes.",

@@ -1,6 +1,9 @@
 import json
 
-from plugin.fragment import REPO_FRAGMENT, builtin_fragment
+from llamafactory_domains.plugin.commands.dataset_info import (
+    REPO_FRAGMENT,
+    builtin_fragment,
+)
 
 
 def test_repo_dataset_info_is_the_generated_fragment():

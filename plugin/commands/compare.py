@@ -11,11 +11,11 @@ import math
 from collections import defaultdict, deque
 from pathlib import Path
 
-from . import report_html
-from .atomic import AtomicFiles, dumps_json
-from .cli import add_command
-from .errors import UserError, where
-from .evaluate import (
+from .. import report_html
+from ..errors import UserError, where
+from ..io.atomic import AtomicFiles, dumps_json
+from .arguments import add_command
+from .eval import (
     SEED,
     Prediction,
     Scores,

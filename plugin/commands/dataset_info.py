@@ -10,17 +10,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .atomic import dumps_json, write_json
-from .registry import converters
+from ...converters.base import converters
+from .. import ROOT
+from ..io.atomic import dumps_json, write_json
 
-REPO_FRAGMENT = Path(__file__).resolve().parent.parent / "dataset_info.json"
+REPO_FRAGMENT = ROOT / "dataset_info.json"
 
 
 def builtin_fragment(data_dir: str = "data") -> dict:
     fragment = {}
     for name in converters.names():
         cls = converters.get(name)
-        if cls.__module__.startswith("converters."):
+        if converters.is_builtin(name):
             fragment.update(cls.entries(name, cls.formats[0], f"{data_dir}/"))
     return fragment
 
@@ -36,7 +37,7 @@ def run(args) -> int:
 
 
 def add_parser(sub):
-    from .cli import add_command
+    from .arguments import add_command
 
     p = add_command(
         sub, "dataset-info", example="lfd dataset-info --out dataset_info.json",

@@ -1,9 +1,8 @@
 import json
 
 import pytest
+from llamafactory_domains.plugin.commands.fetch import catalog, hub_reachable
 from openpyxl import Workbook
-
-from plugin.fetch import catalog, hub_reachable
 
 
 def place(cache, name, files):

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import UserError, where
-from .readers import read_json_lines
+from ..errors import UserError, where
+from ..readers import read_json_lines
 
 BATCH = 512
 PERCENTILES = (50, 90, 99)
@@ -120,7 +120,7 @@ def run(args) -> int:
 
 
 def add_parser(sub):
-    from .cli import add_command
+    from .arguments import add_command
 
     p = add_command(
         sub, "stats", example="lfd stats data/med_norm_train.jsonl --tokenizer models/Qwen2.5-0.5B-Instruct",

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from llamafactory_domains.plugin.commands import webui
+from llamafactory_domains.plugin.errors import UserError
 
-from plugin import webui
-from plugin.errors import UserError
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "data" / "samples" / "med_norm"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -200,7 +199,7 @@ def wait_until_up(url: str, board: subprocess.Popen, log: Path, timeout: float =
 @pytest.fixture
 def board(tmp_path):
     """`lfd webui` on a free loopback port with a converted med_norm data dir; always stopped afterwards."""
-    from plugin.cli import main
+    from llamafactory_domains.plugin.cli import main
 
     data = tmp_path / "data"
     assert main(["convert", "med_norm", str(SAMPLES / "yidu_n7k_train.xlsx"), "--test",

@@ -4,10 +4,19 @@ import random
 from fractions import Fraction
 
 import pytest
-
-from plugin.compare import compare_scores, flips, mcnemar_p, pair_by_prompt
-from plugin.errors import UserError
-from plugin.evaluate import Prediction, Scores, build_evaluators, score_all
+from llamafactory_domains.evaluators.base import Prediction
+from llamafactory_domains.plugin.commands.compare import (
+    compare_scores,
+    flips,
+    mcnemar_p,
+    pair_by_prompt,
+)
+from llamafactory_domains.plugin.commands.eval import (
+    Scores,
+    build_evaluators,
+    score_all,
+)
+from llamafactory_domains.plugin.errors import UserError
 
 LABELS = ["高血压", "糖尿病", "COPD", "肺炎", "慢性胃炎", "冠心病", "哮喘", "贫血"]
 BASE = ["高血压", "糖尿", "COP", "肺炎", "胃炎", "冠心病", "哮", "贫"]  # right: lines 1, 4, 6

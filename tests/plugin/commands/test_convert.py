@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from plugin.convert import DEDUP_REASON
+from llamafactory_domains.plugin.pipeline import DEDUP_REASON
 
 
 def write_chip(path, records):
@@ -166,8 +165,8 @@ def test_wrong_encoding_suggests_the_flag(lfd, tmp_path):
 
 
 def test_augmented_copies_are_training_only_and_never_share_a_question_with_test(lfd, tmp_path, monkeypatch):
-    from converters.med_norm import MedNorm
-    from plugin.records import Example
+    from llamafactory_domains.converters.med_norm import MedNorm
+    from llamafactory_domains.plugin.records import Example
 
     def copies(self, example):
         yield Example(instruction=example.instruction + "(copy)", output=example.output)

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import dataset_info
-from .errors import UserError
+from .. import dataset_info
+from ..errors import UserError
 
 
 def absolute_entries(source: Path) -> dict:
@@ -68,7 +68,7 @@ def run(args) -> int:
 
 
 def add_parser(sub):
-    from .cli import add_command
+    from .arguments import add_command
 
     p = add_command(
         sub, "register",

@@ -23,14 +23,12 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import report_html
-from .atomic import AtomicFiles
-from .errors import UserError
+from .. import RECIPES, ROOT, report_html
+from ..errors import UserError
+from ..io.atomic import AtomicFiles
 
-ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "data" / "samples"  # raw samples written by the project in the real formats (see each build.py)
 SAMPLES = BUNDLED / "med_norm"  # the clinical-term samples, which tests/recipes also trains on
-RECIPES = ROOT / "recipes"
 CONVERSIONS = {  # converter -> its `lfd convert` inputs
     "med_norm": [SAMPLES / "yidu_n7k_train.xlsx", "--test", SAMPLES / "chip_cdn_dev.json"],
     "safety_exam": [BUNDLED / "safety_exam" / "anquan_seed_table.md", "--test-size", "15", "--shuffle-options", "2"],
@@ -170,7 +168,7 @@ def step(number: int, total: int, text: str) -> None:
 
 
 def lfd(*args) -> None:
-    from .cli import main
+    from ..cli import main
 
     code = main([str(a) for a in args])
     if code:
@@ -339,7 +337,7 @@ def run(args) -> int:
     step(5, total, "writing the overview page and the Markdown summary")
     index, summary = write_reports(args, reports, work, model, splits, jobs, tuned, time.monotonic() - started)
 
-    from .evaluate import print_table
+    from .eval import print_table
 
     print(f"reports: {index} (open it in a browser), {summary}")
     print_table(["test split", "metric", "base", "tuned", "tuned - base [95% CI]", "McNemar p", "n"],
@@ -407,8 +405,7 @@ def write_reports(args, reports: Path, work: Path, model: Path, splits, jobs: li
 
 
 def add_parser(sub):
-    from .cli import add_command
-    from .convert import positive_int
+    from .arguments import add_command, positive_int
 
     p = add_command(
         sub, "demo", example="lfd demo",

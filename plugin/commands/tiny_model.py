@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 EXAMPLE = "lfd tiny-model models/tiny-qwen2 --corpus data/med_norm_train.jsonl"
 
@@ -97,7 +97,15 @@ def _strings(value) -> Iterator[str]:
 
 def train_tokenizer(lines: list[str]):
     """A ``Qwen2Tokenizer`` whose byte-level BPE vocabulary is trained on ``lines``."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        trainers,
+    )
     from transformers import Qwen2Tokenizer
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
@@ -177,7 +185,7 @@ def build_tiny_model(out_dir: str | Path, corpus: Iterable[str | Path] = (), see
 
 
 def add_parser(sub) -> None:
-    from .cli import add_command
+    from .arguments import add_command
 
     parser = add_command(
         sub,

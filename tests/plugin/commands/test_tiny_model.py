@@ -1,9 +1,12 @@
 import json
 
 import pytest
-
-from plugin.errors import UserError
-from plugin.tiny_model import DEFAULT_SYSTEM, build_tiny_model, corpus_lines
+from llamafactory_domains.plugin.commands.tiny_model import (
+    DEFAULT_SYSTEM,
+    build_tiny_model,
+    corpus_lines,
+)
+from llamafactory_domains.plugin.errors import UserError
 
 TEXT = "左膝退变伴游离体 -> 膝骨关节病##膝关节游离体 (ICD-10 M17.9)"
 
@@ -75,7 +78,7 @@ def test_mistakes_are_one_line_user_errors(tmp_path):
 
 
 def test_help_opens_with_an_example_that_runs(lfd, capsys, tmp_path, monkeypatch):
-    from plugin.tiny_model import EXAMPLE
+    from llamafactory_domains.plugin.commands.tiny_model import EXAMPLE
 
     with pytest.raises(SystemExit) as exit_info:
         lfd("tiny-model", "--help")

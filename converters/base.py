@@ -1,0 +1,153 @@
+"""Everything a converter author imports, from this one module.
+
+A converter is one class in one module: it reads the records of a raw source (``rows``; the
+readers here stream JSON/JSONL, CSV, xlsx, Markdown tables and zip members) and turns each into
+an :class:`Example` (``convert``), or raises :class:`Skip` (left out, counted by reason) or
+:class:`Shape` (the wrong kind of record: the wrong file if it is the first one). It declares one
+raw record and the record it produces (``example_raw``/``example_output``): `lfd convert NAME
+--help` shows them and a test converts one into the other. A built-in is a module of this package
+(found by importing it); a third-party class is named by an entry point of the group
+``llamafactory_domains.converters``::
+
+    from llamafactory_domains.converters.base import Converter, Example, register_converter
+
+    @register_converter("hospital_emr")
+    class HospitalEmr(Converter):
+        \"\"\"Our hospital's EMR export (CSV 主诉,诊断) -> alpaca.\"\"\"
+
+        columns = [("主诉", "诊断")]
+        example_raw = {"主诉": "头痛三天", "诊断": "偏头痛"}
+        example_output = {"instruction": "头痛三天", "input": "", "output": "偏头痛"}
+
+        def convert(self, record, split):
+            complaint, diagnosis = fields(record, "主诉", "诊断")
+            return Example(instruction=complaint, output=diagnosis)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from ..plugin.commands.arguments import positive_int
+from ..plugin.errors import UserError, where
+from ..plugin.readers import Row, Skip, iter_json, iter_rows, iter_zip
+from ..plugin.records import FORMATS, Example, dataset_entry, text_of
+from ..plugin.registry import Registry
+
+__all__ = ["Converter", "converters", "Example", "Row", "Shape", "Skip", "UserError", "fields", "iter_json", "iter_rows",
+           "iter_zip", "keys_of", "positive_int", "register_converter", "require_object", "text_of", "where"]
+
+
+class Shape(Skip):
+    """A record of the wrong shape: an error if it is the file's first record (wrong file), else a skip."""
+
+
+def keys_of(record) -> str:
+    """The keys of a record, for a Shape message.
+
+    >>> keys_of({"title": 1, "ask": 2}), keys_of({})
+    ('title, ask', 'none')
+    """
+    return ", ".join(map(str, record)) or "none"
+
+
+def require_object(record, what: str = "an object") -> dict:
+    """``record`` if it is a JSON object / table row, else :class:`Shape`.
+
+    >>> require_object([1, 2])
+    Traceback (most recent call last):
+    ...
+    llamafactory_domains.converters.base.Shape: record is a list, not an object
+    """
+    if not isinstance(record, dict):
+        raise Shape(f"record is a {type(record).__name__}, not {what}")
+    return record
+
+
+def fields(record, *names: str) -> tuple[str, ...]:
+    """The named fields of an object record as stripped text ("" for null), or :class:`Shape` naming
+    what is missing and what was found.
+
+    >>> fields({"context": " 问题 ", "target": None}, "context", "target")
+    ('问题', '')
+    >>> fields({"q": 1}, "context", "target")
+    Traceback (most recent call last):
+    ...
+    llamafactory_domains.converters.base.Shape: record has no context/target fields (found: q)
+    """
+    require_object(record)
+    if not all(name in record for name in names):
+        raise Shape(f"record has no {'/'.join(names)} fields (found: {keys_of(record)})")
+    return tuple(text_of(record[name]) for name in names)
+
+
+class Converter:
+    """Base class: subclasses set the class attributes and implement ``convert``."""
+
+    formats: tuple[str, ...] = FORMATS  # the first is the default
+    evaluators: tuple[str, ...] = ()  # recorded in the test entry, so `lfd eval` needs no names
+    with_system = False
+    with_history = False
+    columns: list[tuple[str, ...]] = []  # accepted header column sets of tabular sources
+    expects = "records"  # what a record looks like, for the wrong-file error
+    # convert() and augment() look at one record at a time and keep nothing between records, so the
+    # records of a big JSON file may be converted in several processes; set False otherwise (a
+    # converter that overrides rows() is never split)
+    parallel = True
+    # one raw record as rows() yields it, and the record(s) convert() makes of it in the default
+    # format with default options (a dict, or a list for several): shown by `lfd convert NAME --help`,
+    # checked by tests/converters/test_examples.py
+    example_raw: ClassVar[object] = None
+    example_output: ClassVar[dict | list[dict] | None] = None
+    example_split: ClassVar[str] = "train"  # the split the example is converted as
+
+    def __init__(self, options: argparse.Namespace):
+        self.options = options
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Converter-specific options."""
+
+    def rows(self, path: Path, split: str) -> Iterator[Row]:
+        """Records of one file; ``split`` says whether it was given as an INPUT ("train") or a --test file."""
+        return iter_rows(path, getattr(self.options, "encoding", None), self.columns)
+
+    def convert(self, record, split: str) -> Example | Iterable[Example]:
+        """One raw record -> example(s); raise ``Skip(reason)`` to leave it out (counted)."""
+        raise NotImplementedError
+
+    def augment(self, example: Example) -> Iterable[Example]:
+        """Extra training copies of an example (e.g. options reordered). Called after the split and the
+        cross-split deduplication, for training examples only, so a copy never leaks into the test split."""
+        return ()
+
+    @classmethod
+    def entries(cls, name: str, fmt: str, file_prefix: str, splits=("train", "test")) -> dict:
+        """The dataset_info entries for ``<name>_<split>``, files at ``<file_prefix><name>_<split>.jsonl``."""
+        result = {}
+        for split in splits:
+            lfd = {"converter": cls.name, "split": split}
+            if split == "test" and cls.evaluators:
+                lfd["evaluators"] = list(cls.evaluators)
+            result[f"{name}_{split}"] = dataset_entry(
+                f"{file_prefix}{name}_{split}.jsonl", fmt, cls.with_system, cls.with_history, lfd)
+        return result
+
+    @classmethod
+    def render_example(cls, options: argparse.Namespace) -> list[dict]:
+        """The records ``example_raw`` converts to, in the default format (what ``example_output`` says)."""
+        converter = cls(options)
+        produced = converter.convert(cls.example_raw, cls.example_split)
+        examples = [produced] if isinstance(produced, Example) else list(produced)
+        return [ex.render(cls.formats[0], cls.with_system, cls.with_history) for ex in examples]
+
+
+converters = Registry("converter", "llamafactory_domains.converters", base=Converter, package=__package__)
+
+
+def register_converter(name: str):
+    """Class decorator: ``@register_converter("med_norm")`` makes the class `lfd convert med_norm`."""
+    return converters.register(name)

@@ -1,0 +1,50 @@
+"""What every command's parser shares: --help that opens with a runnable example, argument types."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in descriptions as written."""
+
+
+class ExampleFirstParser(argparse.ArgumentParser):
+    """--help opens with the description (which starts with a runnable example), then usage."""
+
+    def format_help(self) -> str:
+        formatter = self._get_formatter()
+        formatter.add_text(self.description)
+        formatter.add_usage(self.usage, self._actions, self._mutually_exclusive_groups)
+        for group in self._action_groups:
+            formatter.start_section(group.title)
+            formatter.add_text(group.description)
+            formatter.add_arguments(group._group_actions)
+            formatter.end_section()
+        formatter.add_text(self.epilog)
+        return formatter.format_help()
+
+
+def add_command(sub, name: str, example: str, description: str, help: str) -> argparse.ArgumentParser:
+    """A sub-command whose --help opens with a runnable example."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=f"example:\n  {example}\n\n{description}",
+        formatter_class=HelpFormatter,
+    )
+
+
+def positive_int(text: str) -> int:
+    """An argument type: a whole number of at least 1, written in digits.
+
+    >>> positive_int("20")
+    20
+    >>> positive_int("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a positive whole number, got '0'
+    """
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)

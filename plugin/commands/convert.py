@@ -1,0 +1,111 @@
+"""`lfd convert`: the command line of :mod:`..pipeline` (options, --from-catalog, the summary on stderr)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ...converters.base import Converter, converters
+from ..errors import UserError
+from ..pipeline import Tally, convert
+from ..records import FORMATS
+from .arguments import add_command, positive_int
+
+
+def from_catalog(args: argparse.Namespace, cls: type[Converter]) -> None:
+    """Inputs, test files and default options from a catalog source already in the `lfd fetch` cache."""
+    from . import fetch
+
+    info = fetch.entry(args.from_catalog)
+    if info.get("converter") != cls.name:
+        raise UserError(f"catalog source {args.from_catalog!r} is converted by {info.get('converter') or 'no converter'}, "
+                        f"not {cls.name}; run `lfd convert {info.get('converter')} --from-catalog {args.from_catalog} ...`")
+    cache = args.cache_dir or fetch.default_cache()
+    files = fetch.split_files(args.from_catalog, cache)
+    if args.inputs:
+        raise UserError("give INPUT files or --from-catalog, not both")
+    args.inputs = files["train"]
+    defaults = cls_parser_defaults(cls, fetch.catalog_args(args.from_catalog, cache))
+    for key, value in defaults.items():  # the catalog's options, unless given on the command line
+        if getattr(args, key, None) in (None, False):
+            setattr(args, key, value)
+    if "test" in files and not args.test_size:
+        args.test = args.test or files["test"]
+
+
+def cls_parser_defaults(cls: type[Converter], argv: list[str]) -> dict:
+    """The options in ``argv`` (catalog convert_args) parsed like `lfd convert` would, minus the defaults."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    cls.add_arguments(parser)
+    given, _ = parser.parse_known_args(["x", "y", "--out-dir", ".", *argv])
+    default, _ = parser.parse_known_args(["x", "y", "--out-dir", "."])
+    return {k: v for k, v in vars(given).items() if v != getattr(default, k, None)}
+
+
+def report(summary: dict) -> None:
+    out = sys.stderr
+    for split in ("train", "test"):
+        tally: Tally = summary["tallies"][split]
+        if split == "test" and not summary["with_test"]:
+            continue
+        read = f"read {tally.read}, " if tally.read else ""
+        copies = f" ({tally.augmented} of them augmented copies)" if tally.augmented else ""
+        print(f"{split}: {read}wrote {tally.written}{copies} -> {summary['paths'][split]}", file=out)
+        for reason, n in sorted(tally.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  skipped {n}: {reason}", file=out)
+    if summary["rejects"]:
+        print(f"rejected records with their file and location: {summary['rejects']}", file=out)
+    print(summary["dataset_info"], file=out)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.from_catalog:
+        from_catalog(args, converters.get(args.converter))
+    report(convert(args))
+    return 0
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+
+    p = add_command(
+        sub, "convert",
+        example="lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test-size 20 --out-dir data",
+        description=("Convert raw files with CONVERTER (see `lfd list`) into LLaMA-Factory JSONL and merge\n"
+                     "<name>_train / <name>_test entries into OUT_DIR/dataset_info.json.\n"
+                     "Counts of records read, written and skipped (by reason) go to stderr."),
+        help="raw files -> LLaMA-Factory dataset + dataset_info.json entries",
+    )
+    add_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("converter", metavar="CONVERTER", help="converter name, e.g. med_norm")
+    p.add_argument("inputs", metavar="INPUT", nargs="*", type=Path, help="raw training files")
+    p.add_argument("--from-catalog", metavar="NAME",
+                   help="take INPUT/--test files and options from a source in the `lfd fetch` cache")
+    p.add_argument("--cache-dir", type=Path, help="the `lfd fetch` cache (default $LFD_CACHE or ~/.cache/llamafactory-domains)")
+    p.add_argument("--out-dir", type=Path, required=True, help="folder for the JSONL files and dataset_info.json")
+    p.add_argument("--name", help="dataset name (default: the converter's name)")
+    p.add_argument("--test", nargs="+", type=Path, metavar="FILE", help="raw files of the test split")
+    p.add_argument("--test-size", type=positive_int, metavar="N", help="hold out N random records as the test split")
+    p.add_argument("--seed", type=int, default=42, help="seed for sampling (default 42)")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: the converter's)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="keep a seeded random sample of N training records")
+    p.add_argument("--encoding", help="text encoding of CSV/JSON inputs (default: detect UTF-8/GB18030)")
+    p.add_argument("--rejects", type=Path, metavar="FILE", help="write skipped records (JSONL, with file and location)")
+    p.add_argument("--force", action="store_true", help="replace existing different dataset_info entries of the same name")
+
+
+def extend_parser(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Adds the named converter's own options, so `lfd convert NAME --help` lists them."""
+    if len(argv) > 1 and argv[0] == "convert" and not argv[1].startswith("-"):
+        try:
+            cls = converters.get(argv[1])
+        except UserError:
+            return  # reported properly when the command runs
+        group = parser.add_argument_group(f"{cls.name} options")
+        cls.add_arguments(group)

@@ -1,0 +1,239 @@
+"""The `lfd convert` run: raw files -> ``<name>_train.jsonl`` / ``<name>_test.jsonl`` + dataset_info entries.
+
+The pipeline streams: records are read, converted and written one at a time. A held-out split
+(``--test-size``) and ``--limit`` sampling take a second pass over the input instead of holding it
+in memory; only the test split (and the chosen record numbers) is kept. Without them, a big JSON
+array or JSONL file is converted in parts, one process per CPU (see :mod:`.parallel`): the same
+bytes as one pass. The data files appear only together with their dataset_info.json entries, under
+the output folder's lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..converters.base import Converter, Shape, converters
+from . import dataset_info
+from .errors import UserError, where
+from .io.atomic import AtomicFiles
+from .parallel import convert_in_parts
+from .readers import Row, Skip
+from .records import Example
+
+DEDUP_REASON = "prompt also in the test split"
+WRITE_BATCH = 256  # lines joined into one write
+
+
+@dataclass
+class Tally:
+    read: int = 0
+    written: int = 0
+    augmented: int = 0  # of ``written``: extra copies made by Converter.augment
+    skipped: Counter = field(default_factory=Counter)
+
+
+class Run:
+    """One `lfd convert` invocation: reading with counts and rejects, writing both splits."""
+
+    def __init__(self, converter: Converter, fmt: str, rejects=None):
+        self.converter, self.fmt, self.rejects = converter, fmt, rejects
+        self.tallies = {"train": Tally(), "test": Tally()}
+
+    def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
+        self.tallies[split].skipped[reason] += 1
+        if self.rejects is not None:
+            record = row.data if row is not None and not isinstance(row.data, Skip) else None
+            self.rejects.write(_json_line({
+                "split": split, "file": printable(path) if path else None,
+                "location": row.location if row else None, "reason": reason, "record": record}))
+
+    def examples(self, paths: list[Path], split: str, count: bool = True) -> Iterator[Example]:
+        """Valid examples of ``paths``; with ``count`` the reads and skips go into the tally/rejects."""
+        for path in paths:
+            yield from self.examples_of(path, self.converter.rows(path, split), split, count)
+
+    def examples_of(self, path: Path, rows: Iterable[Row], split: str, count: bool = True,
+                    first: bool = True) -> Iterator[Example]:
+        """Valid examples of the rows of ``path``; ``first``: the rows start at the file's first record."""
+        tally, convert = self.tallies[split], self.converter.convert
+        for row in rows:
+            if count:
+                tally.read += 1
+            try:
+                if isinstance(row.data, Skip):
+                    raise row.data
+                produced = convert(row.data, split)
+            except Shape as shape:
+                if first:
+                    raise UserError(f"{where(path, row.location)}: {shape.reason}; expected "
+                                    f"{self.converter.expects} — is this the right file for "
+                                    f"`{self.converter.name}`?") from None
+                if count:
+                    self.skip(split, shape.reason, path, row)
+                continue
+            except Skip as skip:
+                if count:
+                    self.skip(split, skip.reason, path, row)
+                first = False
+                continue
+            first = False
+            if isinstance(produced, Example):
+                yield produced
+            else:
+                yield from produced
+
+    def line(self, example: Example) -> str:
+        conv = self.converter
+        return example.to_line(self.fmt, conv.with_system, conv.with_history)
+
+    def write(self, handle, split: str, example: Example) -> None:
+        handle.write(self.line(example))
+        self.tallies[split].written += 1
+
+    def write_train(self, handle, examples: Iterable[Example], test_keys: set[bytes]) -> None:
+        """Writes training examples (and their augmented copies), leaving out prompts of the test split."""
+        tally, pending = self.tallies["train"], []
+        augment = self.converter.augment if type(self.converter).augment is not Converter.augment else None
+        for example in examples:
+            if test_keys and example.prompt_hash() in test_keys:  # no hashing without a test split
+                self.skip("train", DEDUP_REASON)
+                continue
+            pending.append(self.line(example))
+            for copy in augment(example) if augment else ():
+                pending.append(self.line(copy))
+                tally.augmented += 1
+            if len(pending) >= WRITE_BATCH:
+                tally.written += len(pending)
+                handle.write("".join(pending))
+                pending.clear()
+        tally.written += len(pending)
+        handle.write("".join(pending))
+
+
+def printable(path) -> str:
+    """A path as text that UTF-8 can hold: the bytes of a file name that is not UTF-8 become ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _json_line(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str) + "\n"
+
+
+def _reservoir(examples: Iterable[Example], size: int, rng: random.Random) -> tuple[list[tuple[int, Example]], int]:
+    """A seeded uniform sample of ``size`` (index, example) pairs in one pass, and the total count."""
+    sample: list[tuple[float, int, Example]] = []
+    total = 0
+    for index, example in enumerate(examples):
+        total += 1
+        key = rng.random()
+        if len(sample) < size:
+            heapq.heappush(sample, (-key, index, example))
+        elif size and key < -sample[0][0]:
+            heapq.heapreplace(sample, (-key, index, example))
+    return sorted(((i, ex) for _, i, ex in sample), key=lambda pair: pair[0]), total
+
+
+def convert(args: argparse.Namespace) -> dict:
+    """Runs the conversion; returns the summary that is printed."""
+    cls = converters.get(args.converter)
+    conv = cls(args)
+    fmt = args.format or cls.formats[0]
+    if fmt not in cls.formats:
+        raise UserError(f"{cls.name} writes {' or '.join(cls.formats)}, not {fmt}; drop --format or pick one of those")
+    name = args.name or cls.name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise UserError(f"--name {name!r}: use letters, digits, '_', '.', '-' (it becomes a dataset name and file name)")
+    if not args.inputs:
+        raise UserError("no INPUT files: name the raw files, or pass --from-catalog NAME (see `lfd fetch --list`)")
+    if args.test and args.test_size:
+        raise UserError("give either --test FILE... or --test-size N, not both")
+    for path in [*args.inputs, *(args.test or [])]:
+        if not path.is_file():
+            raise UserError(f"{path}: no such file; check the path")
+    out_dir: Path = args.out_dir
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"--out-dir {out_dir}: cannot create it ({err.strerror}); pick a writable folder") from None
+
+    with_test = bool(args.test or args.test_size)
+    entries = cls.entries(name, fmt, "", ("train", "test") if with_test else ("train",))
+    info_path = out_dir / dataset_info.FILE_NAME
+    dataset_info.refuse_conflicts(info_path, dataset_info.load(info_path), entries, args.force)
+
+    paths = {"train": out_dir / f"{name}_train.jsonl", "test": out_dir / f"{name}_test.jsonl"}
+    rng = random.Random(args.seed)
+    with AtomicFiles() as out:
+        rejects = out.open(args.rejects) if args.rejects else None
+        run = Run(conv, fmt, rejects)
+        train = out.open(paths["train"])
+        test_keys: set[bytes] = set()
+        held_out: set[int] = set()
+        if with_test:
+            test = out.open(paths["test"])
+            if args.test:
+                test_examples = run.examples(args.test, "test")
+            else:
+                sample, total = _reservoir(run.examples(args.inputs, "train"), args.test_size, rng)
+                if args.test_size >= total:
+                    raise UserError(f"--test-size {args.test_size} leaves no training data ({total} records); "
+                                    "pick a smaller number")
+                held_out = {index for index, _ in sample}
+                test_examples = (example for _, example in sample)
+            for example in test_examples:
+                run.write(test, "test", example)
+                test_keys.add(example.prompt_hash())
+
+        counted = not args.test_size  # the reservoir pass already counted reads and skips
+        if args.limit is not None and counted:
+            total = sum(1 for _ in run.examples(args.inputs, "train"))
+            counted = False
+        if args.limit is None and not held_out:
+            for path in args.inputs:  # every record is written: big files are converted in parallel parts
+                if not convert_in_parts(run, path, train, test_keys, args):
+                    run.write_train(train, run.examples([path], "train"), test_keys)
+        else:
+            eligible = total - len(held_out) if args.limit is not None else 0
+            chosen = set(rng.sample(range(eligible), args.limit)) if args.limit is not None and args.limit < eligible else None
+            examples = run.examples(args.inputs, "train", count=counted)
+            run.write_train(train, sampled(examples, held_out, chosen, run.tallies["train"]), test_keys)
+        for split in ("train", "test") if with_test else ("train",):
+            refuse_empty(split, run.tallies[split], args)
+        # the files appear only if the entries still fit: another run may have merged since the check above
+        merged = dataset_info.merge(info_path, entries, force=args.force, before_merge=out.commit)
+    return {"name": name, "paths": paths, "tallies": run.tallies, "with_test": with_test,
+            "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects}
+
+
+def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | None, tally: Tally) -> Iterator[Example]:
+    """The examples that are neither held out (by index) nor left out by --limit (by rank among the rest)."""
+    rank = -1
+    for index, example in enumerate(examples):
+        if index in held_out:
+            continue
+        rank += 1
+        if chosen is not None and rank not in chosen:
+            tally.skipped["not sampled (--limit)"] += 1
+            continue
+        yield example
+
+
+def refuse_empty(split: str, tally: Tally, args: argparse.Namespace) -> None:
+    """An empty split is an error (LLaMA-Factory would stop with `Cannot find valid samples`): nothing is written."""
+    if tally.written:
+        return
+    files = " ".join(map(str, args.test if split == "test" and args.test else args.inputs))
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common()) or "no records"
+    hint = " (pass --rejects FILE to see them)" if tally.skipped and not args.rejects else ""
+    raise UserError(f"no usable {split} records in {files} ({reasons}){hint}; nothing was written")
+
+
