@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from llamafactory_domains.plugin.readers import iter_rows  # noqa: E402
+from llamafactory_domains.plugin.io.dispatch import iter_rows  # noqa: E402
 from llamafactory_domains.plugin.retrieval import (  # noqa: E402
     Bm25Index,
     DenseIndex,

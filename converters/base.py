@@ -33,12 +33,16 @@ from typing import ClassVar
 
 from ..plugin.commands.arguments import positive_int
 from ..plugin.errors import UserError, where
-from ..plugin.readers import Row, Skip, iter_json, iter_rows, iter_zip
+from ..plugin.io.archives import iter_zip
+from ..plugin.io.dispatch import iter_rows
+from ..plugin.io.json_files import iter_json
+from ..plugin.io.rows import Row, Skip
 from ..plugin.records import FORMATS, Example, dataset_entry, text_of
 from ..plugin.registry import Registry
 
 __all__ = ["Converter", "converters", "Example", "Row", "Shape", "Skip", "UserError", "fields", "iter_json", "iter_rows",
-           "iter_zip", "keys_of", "positive_int", "register_converter", "require_object", "text_of", "where"]
+           "iter_zip", "keys_of", "positive_int", "register_converter", "require_fields", "require_object",
+           "text_of", "where"]
 
 
 class Shape(Skip):
@@ -67,13 +71,10 @@ def require_object(record, what: str = "an object") -> dict:
     return record
 
 
-def fields(record, *names: str) -> tuple[str, ...]:
-    """The named fields of an object record as stripped text ("" for null), or :class:`Shape` naming
-    what is missing and what was found.
+def require_fields(record, *names: str) -> dict:
+    """``record`` if it is an object with every named field, else :class:`Shape` naming what was found.
 
-    >>> fields({"context": " 问题 ", "target": None}, "context", "target")
-    ('问题', '')
-    >>> fields({"q": 1}, "context", "target")
+    >>> require_fields({"q": 1}, "context", "target")
     Traceback (most recent call last):
     ...
     llamafactory_domains.converters.base.Shape: record has no context/target fields (found: q)
@@ -81,6 +82,16 @@ def fields(record, *names: str) -> tuple[str, ...]:
     require_object(record)
     if not all(name in record for name in names):
         raise Shape(f"record has no {'/'.join(names)} fields (found: {keys_of(record)})")
+    return record
+
+
+def fields(record, *names: str) -> tuple[str, ...]:
+    """The named fields of an object record as stripped text ("" for null; see :func:`require_fields`).
+
+    >>> fields({"context": " 问题 ", "target": None}, "context", "target")
+    ('问题', '')
+    """
+    require_fields(record, *names)
     return tuple(text_of(record[name]) for name in names)
 
 
@@ -100,6 +111,8 @@ class Converter:
     # one raw record as rows() yields it, and the record(s) convert() makes of it in the default
     # format with default options (a dict, or a list for several): shown by `lfd convert NAME --help`,
     # checked by tests/converters/test_examples.py
+    example_command: ClassVar[str] = ""  # a typical `lfd convert` command line for the real files
+    example_args: ClassVar[tuple[str, ...]] = ()  # options the example needs (paths relative to the repo root)
     example_raw: ClassVar[object] = None
     example_output: ClassVar[dict | list[dict] | None] = None
     example_split: ClassVar[str] = "train"  # the split the example is converted as

@@ -1,17 +1,7 @@
 """Legal instructions of DISC-Law-SFT: Pair JSONL ``{id, input, output}`` and Triplet JSONL (adds ``reference``).
 
-Raw Triplet record (one line; a Pair record has no ``reference``)::
-
-    {"id": "triplet_1", "reference": ["《中华人民共和国刑法》第一百三十三条之一：在道路上驾驶机动车，…",
-                                      "《中华人民共和国刑法》第六十七条：犯罪以后自动投案，…"],
-     "input": "魏某某醉酒驾驶机动车，逃避依法检查，应如何处罚？", "output": "魏某某构成危险驾驶罪，…"}
-
-Produced record (alpaca): the statutes come first, one a line, under 参考法条：, then a blank line
-and the input; a Pair record's (or an empty ``reference``'s) instruction is the input alone::
-
-    {"instruction": "参考法条：\\n《中华人民共和国刑法》第一百三十三条之一：…\\n《中华人民共和国刑法》第六十七条：…"
-                    "\\n\\n魏某某醉酒驾驶机动车，逃避依法检查，应如何处罚？",
-     "input": "", "output": "魏某某构成危险驾驶罪，…"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert disc_law --help`, checked by tests/converters/test_examples.py).
 
 The files are large (~580 MB in all) and read as a stream. DISC-Law-Eval's short-answer JSON
 (an array of ``{input, output, id}``) has the Pair shape, so it converts here too, e.g. as ``--test``.
@@ -19,7 +9,7 @@ The files are large (~580 MB in all) and read as a stream. DISC-Law-Eval's short
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter
+from .base import Converter, Example, Shape, Skip, register_converter, require_fields
 
 REFERENCE_HEADER = "参考法条："
 
@@ -57,18 +47,31 @@ def with_statutes(question: str, statutes: list[str]) -> str:
 class DiscLaw(Converter):
     """DISC-Law-SFT legal instructions (Pair and Triplet JSONL, statutes as 参考法条) -> alpaca."""
 
+    example_command = "lfd convert disc_law DISC-Law-SFT-Pair.jsonl DISC-Law-SFT-Triplet-released.jsonl --test-size 1000 --out-dir data"
+    example_raw = {
+        "id": "triplet_1",
+        "reference": [
+            "《中华人民共和国刑法》第一百三十三条之一：在道路上驾驶机动车，醉酒驾驶机动车的，处拘役，并处罚金。"
+        ],
+        "input": "魏某某醉酒驾驶机动车，应如何处罚？",
+        "output": "魏某某构成危险驾驶罪，应处拘役，并处罚金。",
+    }
+    example_output = {
+        "instruction": "参考法条：\n《中华人民共和国刑法》第一百三十三条之一：在道路上驾驶机动车，醉酒驾驶机动车的，处拘役，并处罚金。\n\n魏某某醉酒驾驶机动车，应如何处罚？",
+        "input": "",
+        "output": "魏某某构成危险驾驶罪，应处拘役，并处罚金。",
+    }
+
     columns = [("input", "output")]
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
     expects = "DISC-Law-SFT records with input/output (Triplet: also reference)"
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
-        if "input" not in record or "output" not in record:
-            found = ", ".join(map(str, record)) or "none"
-            raise Shape(f"record has no input/output fields (found: {found})")
+        require_fields(record, "input", "output")
         if "A" in record and "B" in record:
-            raise Shape("a multiple-choice record (options A/B/…): convert DISC-Law-Eval's objective CSVs with law_mcq")
+            raise Shape(
+                "a multiple-choice record (options A/B/…): convert DISC-Law-Eval's objective CSVs with law_mcq"
+            )
         for key in ("input", "output"):
             if not isinstance(record[key], str | None):
                 raise Skip(f"{key} is a {type(record[key]).__name__}, not text")

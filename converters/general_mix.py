@@ -1,5 +1,8 @@
 """General instruction data (alpaca_zh and the like) to mix with domain data against forgetting.
 
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert general_mix --help`, checked by tests/converters/test_examples.py).
+
 Each record's shape is detected on its own, so one file may mix them:
 
 - alpaca ``{"instruction", "input"?, "output", "history"?: [[q, a], ...], "system"?}``
@@ -7,24 +10,13 @@ Each record's shape is detected on its own, so one file may mix them:
 - ChatGLM3 ``{"conversations": [{"role": "system"|"user"|"assistant", "content"}]}`` (also under ``messages``)
 - ChatGLM-6B ``{"content", "summary"}`` and ``{"prompt", "response", "history": [[q, a], ...]}``
 
-Raw ChatGLM3 record::
-
-    {"conversations": [{"role": "system", "content": "你是一个汽修师傅。"},
-                       {"role": "user", "content": "长城h3风扇不转"}, {"role": "assistant", "content": "水温多少"},
-                       {"role": "user", "content": "95"}, {"role": "assistant", "content": "要检查线路了"}]}
-
-Produced record (alpaca; the last user turn is the instruction, earlier turns the history)::
-
-    {"instruction": "95", "input": "", "output": "要检查线路了", "system": "你是一个汽修师傅。",
-     "history": [["长城h3风扇不转", "水温多少"]]}
-
 Texts are kept as they are. Records with tool calls, turns that do not alternate user/assistant,
 or no answer are skipped with their reason counted.
 """
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter
+from .base import Converter, Example, Shape, Skip, register_converter, require_object
 
 USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
 ROLES = {"user": USER, "human": USER, "assistant": ASSISTANT, "gpt": ASSISTANT, "system": SYSTEM}
@@ -87,26 +79,53 @@ def from_turns(turns, system: str) -> Example:
 class GeneralMix(Converter):
     """General instruction data (alpaca, sharegpt, ChatGLM formats) to mix 1:1 with domain data against forgetting."""
 
+    example_command = "lfd convert general_mix alpaca_gpt4_data_zh.json --limit 100000 --out-dir data"
+    example_raw = {
+        "conversations": [
+            {"role": "system", "content": "你是一个汽修师傅。"},
+            {"role": "user", "content": "长城h3风扇不转"},
+            {"role": "assistant", "content": "水温多少"},
+            {"role": "user", "content": "95"},
+            {"role": "assistant", "content": "要检查线路了"},
+        ]
+    }
+    example_output = {
+        "instruction": "95",
+        "input": "",
+        "output": "要检查线路了",
+        "system": "你是一个汽修师傅。",
+        "history": [["长城h3风扇不转", "水温多少"]],
+    }
+
     with_system = True
     with_history = True
-    expects = ("alpaca instruction/output, sharegpt/ChatGLM3 conversations, "
-               "ChatGLM-6B content/summary or prompt/response records")
+    expects = (
+        "alpaca instruction/output, sharegpt/ChatGLM3 conversations, "
+        "ChatGLM-6B content/summary or prompt/response records"
+    )
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
+        require_object(record)
         if "conversations" in record or "messages" in record:
             if record.get("tools"):
                 raise Skip("tool calls are not supported")
             turns = record.get("conversations", record.get("messages"))
             example = from_turns(turns, text(record, "system"))
         elif "instruction" in record and "output" in record:
-            example = Example(instruction=text(record, "instruction"), input=text(record, "input"),
-                              output=text(record, "output"), history=pairs(record.get("history")),
-                              system=text(record, "system"))
+            example = Example(
+                instruction=text(record, "instruction"),
+                input=text(record, "input"),
+                output=text(record, "output"),
+                history=pairs(record.get("history")),
+                system=text(record, "system"),
+            )
         elif "prompt" in record and "response" in record:
-            example = Example(instruction=text(record, "prompt"), output=text(record, "response"),
-                              history=pairs(record.get("history")), system=text(record, "system"))
+            example = Example(
+                instruction=text(record, "prompt"),
+                output=text(record, "response"),
+                history=pairs(record.get("history")),
+                system=text(record, "system"),
+            )
         elif "content" in record and "summary" in record:
             example = Example(instruction=text(record, "content"), output=text(record, "summary"))
         else:

@@ -1,17 +1,7 @@
 """Medical QA of Huatuo-Llama-Med-Chinese: ``llama_data.json`` (JSONL) and the multi-turn ``liver_cancer.json``.
 
-Raw ``liver_cancer.json`` record (a JSON array element; earlier turns are packed into ``instruction``)::
-
-    {"instruction": " <user>: 我听说免疫疗法是治疗晚期肝癌的一种很有效的方法，真的吗？ <bot>: 是的，免疫疗法是…
-                     <user>: 但是，这是否适用于所有的肝癌患者？",
-     "output": "不是所有的肝癌患者都适合进行免疫疗法。…", "input": ""}
-
-Produced record (sharegpt): the packed turns become a real conversation::
-
-    {"conversations": [{"from": "human", "value": "我听说免疫疗法是治疗晚期肝癌的一种很有效的方法，真的吗？"},
-                       {"from": "gpt", "value": "是的，免疫疗法是…"},
-                       {"from": "human", "value": "但是，这是否适用于所有的肝癌患者？"},
-                       {"from": "gpt", "value": "不是所有的肝癌患者都适合进行免疫疗法。…"}]}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert huatuo --help`, checked by tests/converters/test_examples.py).
 
 A ``llama_data.json`` line (``{"instruction", "input": "", "output"}``) has no markers and becomes a
 single exchange. In alpaca the earlier turns go into ``history``. Consecutive turns of one speaker
@@ -22,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Converter, Example, Shape, Skip, register_converter
+from .base import Converter, Example, Skip, register_converter, require_fields
 
 TURN_MARKER = re.compile(r"\s*<(user|bot)>\s*[:：]\s*")
 
@@ -52,16 +42,29 @@ def split_turns(packed: str) -> list[tuple[str, str]]:
 class Huatuo(Converter):
     """Huatuo-Llama-Med-Chinese medical QA (llama_data.json, multi-turn liver_cancer.json) -> real conversations."""
 
+    example_command = "lfd convert huatuo llama_data.json liver_cancer.json --test-size 200 --out-dir data"
+    example_raw = {
+        "instruction": " <user>: 我听说免疫疗法是治疗晚期肝癌的一种很有效的方法，真的吗？ <bot>: 是的，免疫疗法是一种新兴的治疗方法。 <user>: "
+        "但是，这是否适用于所有的肝癌患者？",
+        "output": "不是所有的肝癌患者都适合进行免疫疗法。",
+        "input": "",
+    }
+    example_output = {
+        "conversations": [
+            {"from": "human", "value": "我听说免疫疗法是治疗晚期肝癌的一种很有效的方法，真的吗？"},
+            {"from": "gpt", "value": "是的，免疫疗法是一种新兴的治疗方法。"},
+            {"from": "human", "value": "但是，这是否适用于所有的肝癌患者？"},
+            {"from": "gpt", "value": "不是所有的肝癌患者都适合进行免疫疗法。"},
+        ]
+    }
+
     formats = ("sharegpt", "alpaca", "chatglm3")
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
     with_history = True
     expects = "records with instruction/output (Huatuo llama_data.json or liver_cancer.json)"
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
-        if "instruction" not in record or "output" not in record:
-            raise Shape(f"record has no instruction/output fields (found: {', '.join(map(str, record)) or 'none'})")
+        require_fields(record, "instruction", "output")
         output = str(record["output"] or "").strip()
         if not output:
             raise Skip("empty output")
@@ -71,5 +74,6 @@ class Huatuo(Converter):
         if turns[-1][0] != "user" or turns[0][0] != "user":
             raise Skip("turns do not run <user> … <user> (packed conversation starts or ends with <bot>)")
         history = [(turns[i][1], turns[i + 1][1]) for i in range(0, len(turns) - 1, 2)]
-        return Example(instruction=turns[-1][1], input=str(record.get("input") or "").strip(),
-                       output=output, history=history)
+        return Example(
+            instruction=turns[-1][1], input=str(record.get("input") or "").strip(), output=output, history=history
+        )

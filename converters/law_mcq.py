@@ -1,19 +1,7 @@
 """Legal multiple-choice exams (JEC-QA JSONL, DISC-Law-Eval objective CSVs) in one shape: question, options, answer letters.
 
-Raw JEC-QA record (one JSONL line; ``answer`` is always a list, ``subject`` is optional)::
-
-    {"answer": ["A", "B"], "id": "3_8132", "option_list": {"A": "化肥厂依法可以向该市政府申请行政复议",
-     "B": "化肥厂依法可以向甲区政府提出行政复议申请", "C": "…", "D": "…"},
-     "statement": "重庆市甲区环保局和乙区土地局…对于此案，下列哪项说法正确?",
-     "subject": "行政法与行政诉讼法", "type": "1"}
-
-Produced record (alpaca)::
-
-    {"instruction": "以下是一道不定项选择题，正确答案可能有一个或多个。\\n重庆市甲区环保局…下列哪项说法正确?\\n"
-                    "A. 化肥厂依法可以向该市政府申请行政复议\\nB. 化肥厂依法可以向甲区政府提出行政复议申请\\nC. …\\nD. …\\n"
-                    "请直接给出所有正确答案的字母，按字母顺序连写。",
-     "input": "", "output": "AB",
-     "options": {"A": "…", "B": "…", "C": "…", "D": "…"}, "answer": "AB", "question_type": "multi"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert law_mcq --help`, checked by tests/converters/test_examples.py).
 
 JEC-QA does not say how many answers a question has (its wording does not either: "下列哪项" can
 have two), so its prompt reads 不定项; the answer is scored as an exact letter set by `choice`.
@@ -26,7 +14,7 @@ free text, not multiple choice: convert it with ``disc_law``.
 from __future__ import annotations
 
 from ..plugin.mcq import LETTERS, Question, options_from_mapping
-from .base import Converter, Shape, register_converter, text_of
+from .base import Converter, Shape, register_converter, require_object, text_of
 
 MULTICHOICE = {"true": "multi", "1": "multi", "false": "single", "0": "single"}
 
@@ -44,21 +32,58 @@ def disc_kind(multichoice) -> str:
 class LawMcq(Converter):
     """Legal multiple-choice exams (JEC-QA, DISC-Law-Eval objective CSVs) -> answer letters, scored by choice."""
 
+    example_command = "lfd convert law_mcq 0_train.json 1_train.json --test-size 500 --out-dir data"
+    example_raw = {
+        "answer": ["A", "B"],
+        "id": "3_8132",
+        "option_list": {
+            "A": "化肥厂可以向该市政府申请行政复议",
+            "B": "化肥厂可以向甲区政府申请行政复议",
+            "C": "化肥厂应当先申请行政复议",
+            "D": "化肥厂只能提起行政诉讼",
+        },
+        "statement": "甲区环保局对化肥厂作出罚款决定。对于此案，下列哪项说法正确?",
+        "subject": "行政法与行政诉讼法",
+        "type": "1",
+    }
+    example_output = {
+        "instruction": "以下是一道不定项选择题，正确答案可能有一个或多个。\n"
+        "甲区环保局对化肥厂作出罚款决定。对于此案，下列哪项说法正确?\n"
+        "A. 化肥厂可以向该市政府申请行政复议\n"
+        "B. 化肥厂可以向甲区政府申请行政复议\n"
+        "C. 化肥厂应当先申请行政复议\n"
+        "D. 化肥厂只能提起行政诉讼\n"
+        "请直接给出所有正确答案的字母，按字母顺序连写。",
+        "input": "",
+        "output": "AB",
+        "options": {
+            "A": "化肥厂可以向该市政府申请行政复议",
+            "B": "化肥厂可以向甲区政府申请行政复议",
+            "C": "化肥厂应当先申请行政复议",
+            "D": "化肥厂只能提起行政诉讼",
+        },
+        "answer": "AB",
+        "question_type": "multi",
+    }
+
     evaluators = ("choice",)
     columns = [("input", "output", "A", "B")]
-    expects = ("multiple-choice records: JEC-QA (statement/option_list/answer) or "
-               "DISC-Law-Eval objective CSV (input/output/A/B/C/D/source/multichoice)")
+    expects = (
+        "multiple-choice records: JEC-QA (statement/option_list/answer) or "
+        "DISC-Law-Eval objective CSV (input/output/A/B/C/D/source/multichoice)"
+    )
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
+        require_object(record)
         if "option_list" in record:
             question = self.jec_qa(record)
         elif "A" in record and "input" in record:
             question = self.disc_law_eval(record)
         elif "input" in record and "output" in record:
-            raise Shape("a short-answer record (input/output, no options A/B/…): DISC-Law-Eval's subjective "
-                        "questions are free text, not multiple choice; convert them with disc_law")
+            raise Shape(
+                "a short-answer record (input/output, no options A/B/…): DISC-Law-Eval's subjective "
+                "questions are free text, not multiple choice; convert them with disc_law"
+            )
         else:
             found = ", ".join(map(str, record)) or "none"
             raise Shape(f"record has no option_list or A/B fields (found: {found})")
@@ -67,8 +92,10 @@ class LawMcq(Converter):
     @staticmethod
     def jec_qa(record) -> Question:
         if "answer" not in record:
-            raise Shape("JEC-QA record without an answer (its test files have none): "
-                        "hold out part of a train file with --test-size")
+            raise Shape(
+                "JEC-QA record without an answer (its test files have none): "
+                "hold out part of a train file with --test-size"
+            )
         if not isinstance(record["option_list"], dict):
             raise Shape("option_list is not an object of letter -> option")
         options = options_from_mapping(record["option_list"])
@@ -77,4 +104,6 @@ class LawMcq(Converter):
     @staticmethod
     def disc_law_eval(record) -> Question:
         options = options_from_mapping({key: record[key] for key in LETTERS if key in record})
-        return Question.build(record.get("input"), options, record.get("output"), disc_kind(record.get("multichoice")))
+        return Question.build(
+            record.get("input"), options, record.get("output"), disc_kind(record.get("multichoice"))
+        )

@@ -1,14 +1,7 @@
 """Legal QA of lawzhidao (``lawzhidao_filter.csv``, columns ``title,question,reply,is_best``) -> ChatGLM3 conversations.
 
-Raw row (``question`` is often empty; personal data is masked with ``*``/``##`` and kept as is)::
-
-    title,question,reply,is_best
-    被**打伤了怎么办？,,你好，可以报警处理，要求对方赔偿医疗费、误工费等损失。,1
-
-Produced record (chatglm3, the seed's target; ``--format alpaca|sharegpt`` also work)::
-
-    {"conversations": [{"role": "user", "content": "被**打伤了怎么办？"},
-                       {"role": "assistant", "content": "你好，可以报警处理，要求对方赔偿医疗费、误工费等损失。"}]}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert law_qa --help`, checked by tests/converters/test_examples.py).
 
 The prompt is ``question``, or ``title`` when ``question`` is empty. By default only best replies
 (``is_best`` 1) are kept and each question once: the first best reply in file order wins, later
@@ -26,7 +19,15 @@ from __future__ import annotations
 
 import hashlib
 
-from .base import Converter, Example, Row, Shape, Skip, register_converter, text_of
+from .base import (
+    Converter,
+    Example,
+    Row,
+    Skip,
+    register_converter,
+    require_fields,
+    text_of,
+)
 
 COLUMNS = ("title", "question", "reply", "is_best")
 
@@ -53,7 +54,7 @@ def is_best(value) -> bool:
     (True, False)
     >>> is_best("律师")
     Traceback (most recent call last):
-    llamafactory_domains.plugin.readers.Skip: is_best is not 0 or 1
+    llamafactory_domains.plugin.io.rows.Skip: is_best is not 0 or 1
     """
     if text_of(value) not in ("0", "1"):
         raise Skip("is_best is not 0 or 1")
@@ -68,6 +69,22 @@ def digest(*texts: str) -> bytes:
 class LawQa(Converter):
     """lawzhidao legal QA (lawzhidao_filter.csv) -> best reply per question, ChatGLM3 conversations."""
 
+    example_command = (
+        "lfd convert law_qa lawzhidao_filter.csv --test-size 1000 --rejects data/law_qa_rejects.jsonl --out-dir data"
+    )
+    example_raw = {
+        "title": "被**打伤了怎么办？",
+        "question": "",
+        "reply": "你好，可以报警处理，要求对方赔偿医疗费、误工费等损失。",
+        "is_best": "1",
+    }
+    example_output = {
+        "conversations": [
+            {"role": "user", "content": "被**打伤了怎么办？"},
+            {"role": "assistant", "content": "你好，可以报警处理，要求对方赔偿医疗费、误工费等损失。"},
+        ]
+    }
+
     formats = ("chatglm3", "alpaca", "sharegpt")
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
     columns = [COLUMNS]
@@ -76,8 +93,9 @@ class LawQa(Converter):
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--all-replies", action="store_true",
-                            help="keep every distinct reply, not only the best one per question")
+        parser.add_argument(
+            "--all-replies", action="store_true", help="keep every distinct reply, not only the best one per question"
+        )
 
     def __init__(self, options):
         super().__init__(options)
@@ -93,10 +111,7 @@ class LawQa(Converter):
             yield row
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
-        if not set(COLUMNS) <= set(record):
-            raise Shape(f"record has no {'/'.join(COLUMNS)} fields (found: {', '.join(map(str, record)) or 'none'})")
+        require_fields(record, *COLUMNS)
         best = is_best(record["is_best"])
         reply = text_of(record["reply"])
         if not reply:

@@ -1,14 +1,7 @@
 """Medical QA of Med-ChatGLM: ``data/train.txt``, JSONL ``{"context": "问题：…\\n回答: ", "target": …}``.
 
-Raw record (one line of ``train.txt``)::
-
-    {"context": "问题：两岁女童出现发热、呼吸浅而快等症状，经过检查诊断为毛细支气管炎，治疗措施是什么？\\n回答: ",
-     "target": "给予鼻导管吸氧等方式进行支持治疗，并视情况使用抗生素治疗"}
-
-Produced record (alpaca): the ``问题：``/``回答:`` wrapper (ASCII or full-width colon) is stripped::
-
-    {"instruction": "两岁女童出现发热、呼吸浅而快等症状，经过检查诊断为毛细支气管炎，治疗措施是什么？",
-     "input": "", "output": "给予鼻导管吸氧等方式进行支持治疗，并视情况使用抗生素治疗"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert med_chatglm --help`, checked by tests/converters/test_examples.py).
 
 A context without the wrapper is taken whole as the question.
 """
@@ -17,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-from .base import Converter, Example, Shape, Skip, iter_json, register_converter
+from .base import (
+    Converter,
+    Example,
+    Skip,
+    iter_json,
+    register_converter,
+    require_fields,
+)
 
 QUESTION_CUE = re.compile(r"^\s*问题\s*[:：]\s*")
 ANSWER_CUE = re.compile(r"\s*\n\s*回答\s*[:：]\s*$")
@@ -38,6 +38,17 @@ def question_of(context: str) -> str:
 class MedChatGLM(Converter):
     """Med-ChatGLM medical QA (data/train.txt, JSONL context/target) -> alpaca."""
 
+    example_command = "lfd convert med_chatglm train.txt --test-size 500 --out-dir data"
+    example_raw = {
+        "context": "问题：两岁女童出现发热、呼吸浅而快等症状，经过检查诊断为毛细支气管炎，治疗措施是什么？\n回答: ",
+        "target": "给予鼻导管吸氧等方式进行支持治疗，并视情况使用抗生素治疗",
+    }
+    example_output = {
+        "instruction": "两岁女童出现发热、呼吸浅而快等症状，经过检查诊断为毛细支气管炎，治疗措施是什么？",
+        "input": "",
+        "output": "给予鼻导管吸氧等方式进行支持治疗，并视情况使用抗生素治疗",
+    }
+
     expects = "records with context/target (Med-ChatGLM train.txt)"
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
 
@@ -47,10 +58,7 @@ class MedChatGLM(Converter):
         return super().rows(path, split)
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
-        if "context" not in record or "target" not in record:
-            raise Shape(f"record has no context/target fields (found: {', '.join(map(str, record)) or 'none'})")
+        require_fields(record, "context", "target")
         question = question_of(str(record["context"] or ""))
         if not question:
             raise Skip("empty question")

@@ -1,18 +1,10 @@
 """Chinese-medical-dialogue: the ModelScope JSON array or Toyhom's department CSVs -> doctor answers.
 
-Raw record, ModelScope ``train_0001_of_0001.json`` (one JSON array, ~634 MB, read as a stream)::
-
-    {"instruction": "高血压患者能吃党参吗？", "input": "我有高血压…您好高血压可以吃党参吗？",
-     "output": "高血压病人可以口服党参的。…", "history": null}
-
-or a row of a Toyhom CSV (GB18030, header ``department,title,ask,answer``; same texts)::
-
-    心血管科,高血压患者能吃党参吗？,我有高血压…您好高血压可以吃党参吗？,高血压病人可以口服党参的。…
-
-Produced record (alpaca; from a CSV row it also carries ``"department": "心血管科"``)::
-
-    {"instruction": "主题:高血压患者能吃党参吗？\\n内容:我有高血压…您好高血压可以吃党参吗？",
-     "input": "", "output": "高血压病人可以口服党参的。…"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert med_dialog --help`, checked by tests/converters/test_examples.py).
+ModelScope's ``train_0001_of_0001.json`` is one JSON array (~634 MB, read as a stream) of
+``{instruction, input, output, history}`` records holding title, ask and answer; Toyhom's CSVs are
+GB18030 with the header ``department,title,ask,answer`` (the department is kept in the record).
 
 The seed's recipe: instruction = ``主题:{title}\\n内容:{ask}``, output = answer. Texts lose only
 their surrounding whitespace (U+3000 included); newlines inside a quoted CSV field are kept.
@@ -21,7 +13,15 @@ Asks that are just ``无`` and empty titles/asks/answers are skipped with their 
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter, text_of
+from .base import (
+    Converter,
+    Example,
+    Shape,
+    Skip,
+    register_converter,
+    require_object,
+    text_of,
+)
 
 NO_ASK = "无"
 FIELDS = (("instruction", "input", "output"), ("title", "ask", "answer"))  # ModelScope, Toyhom CSV
@@ -41,10 +41,23 @@ def prompt(title: str, ask: str) -> str:
 class MedDialog(Converter):
     """Chinese-medical-dialogue (ModelScope JSON array or Toyhom GB18030 CSVs) -> 主题/内容 -> doctor's answer."""
 
+    example_command = "lfd convert med_dialog train_0001_of_0001.json --limit 100000 --test-size 1000 --out-dir data"
+    example_raw = {
+        "department": "心血管科",
+        "title": "高血压患者能吃党参吗？",
+        "ask": "我有高血压这两天女婿来的时候给我拿了些党参泡水喝，您好高血压可以吃党参吗？",
+        "answer": "高血压病人可以口服党参的。",
+    }
+    example_output = {
+        "instruction": "主题:高血压患者能吃党参吗？\n内容:我有高血压这两天女婿来的时候给我拿了些党参泡水喝，您好高血压可以吃党参吗？",
+        "input": "",
+        "output": "高血压病人可以口服党参的。",
+        "department": "心血管科",
+    }
+
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
     columns = [("title", "ask", "answer")]
-    expects = ("ModelScope records with instruction/input/output, or Toyhom CSV rows with "
-               "department,title,ask,answer")
+    expects = "ModelScope records with instruction/input/output, or Toyhom CSV rows with department,title,ask,answer"
 
     def convert(self, record, split):
         try:  # the ModelScope record, by far the most common
@@ -68,8 +81,7 @@ class MedDialog(Converter):
 
 def fields(record) -> tuple:
     """The title, ask and answer of a record with Toyhom's CSV columns (or a Shape error)."""
-    if not isinstance(record, dict):
-        raise Shape(f"record is a {type(record).__name__}, not an object")
+    require_object(record)
     keys = next((names for names in FIELDS if all(k in record for k in names)), None)
     if keys is None:
         raise Shape(f"record has keys {', '.join(map(str, record)) or '(none)'}")

@@ -1,17 +1,7 @@
 """Medical multiple-choice exams (CMB, CMExam, MedQA-MCMLE, C-Eval) in one shape: question, options, answer letters.
 
-Raw MedQA-MCMLE record (JSONL)::
-
-    {"question": "经调查证实出现医院感染流行时，医院应报告当地卫生行政部门的时间是（　　）。",
-     "options": {"A": "2小时", "B": "4小时内", "C": "12小时内", "D": "24小时内"},
-     "answer": "24小时内", "meta_info": "卫生法规", "answer_idx": "D"}
-
-Produced record (alpaca)::
-
-    {"instruction": "以下是一道单选题，只有一个正确答案。\\n经调查证实出现医院感染流行时，…的时间是（　　）。\\n"
-                    "A. 2小时\\nB. 4小时内\\nC. 12小时内\\nD. 24小时内\\n请直接给出正确答案的字母。",
-     "input": "", "output": "D",
-     "options": {"A": "2小时", "B": "4小时内", "C": "12小时内", "D": "24小时内"}, "answer": "D", "question_type": "single"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert med_mcq --help`, checked by tests/converters/test_examples.py).
 
 Each record's keys tell its source: ``option`` (CMB JSON), ``options`` (MedQA-MCMLE JSONL),
 ``Question``/``Options``/``Answer`` columns (CMExam CSV, one "A 文本" option a line) or
@@ -39,6 +29,7 @@ from .base import (
     UserError,
     iter_rows,
     register_converter,
+    require_object,
     where,
 )
 
@@ -60,15 +51,44 @@ def load_answers(path: Path, encoding: str | None = None) -> dict[str, object]:
 class MedMcq(Converter):
     """Medical multiple-choice exams (CMB, CMExam, MedQA-MCMLE, C-Eval) -> answer letters, scored by choice."""
 
+    example_command = "lfd convert med_mcq train.jsonl --test test.jsonl --out-dir data"
+    example_raw = {
+        "question": "经调查证实出现医院感染流行时，医院应报告当地卫生行政部门的时间是（\u3000\u3000）。",
+        "options": {"A": "2小时", "B": "4小时内", "C": "12小时内", "D": "24小时内"},
+        "answer": "24小时内",
+        "meta_info": "卫生法规",
+        "answer_idx": "D",
+    }
+    example_output = {
+        "instruction": "以下是一道单选题，只有一个正确答案。\n"
+        "经调查证实出现医院感染流行时，医院应报告当地卫生行政部门的时间是（\u3000\u3000）。\n"
+        "A. 2小时\n"
+        "B. 4小时内\n"
+        "C. 12小时内\n"
+        "D. 24小时内\n"
+        "请直接给出正确答案的字母。",
+        "input": "",
+        "output": "D",
+        "options": {"A": "2小时", "B": "4小时内", "C": "12小时内", "D": "24小时内"},
+        "answer": "D",
+        "question_type": "single",
+    }
+
     evaluators = ("choice",)
     columns = [("Question", "Options"), ("question", "A", "B")]
-    expects = ("multiple-choice records: CMB (question/option/answer), MedQA-MCMLE (question/options/answer_idx), "
-               "CMExam CSV (Question/Options/Answer) or C-Eval CSV (question/A/B/…/answer)")
+    expects = (
+        "multiple-choice records: CMB (question/option/answer), MedQA-MCMLE (question/options/answer_idx), "
+        "CMExam CSV (Question/Options/Answer) or C-Eval CSV (question/A/B/…/answer)"
+    )
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--answers", type=Path, metavar="FILE",
-                            help="CMB test answers (CMB-test-choice-answer.json), joined to the questions by id")
+        parser.add_argument(
+            "--answers",
+            type=Path,
+            metavar="FILE",
+            help="CMB test answers (CMB-test-choice-answer.json), joined to the questions by id",
+        )
 
     def __init__(self, options):
         super().__init__(options)
@@ -76,8 +96,7 @@ class MedMcq(Converter):
         self.answers = load_answers(path, getattr(options, "encoding", None)) if path else None
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
+        require_object(record)
         if isinstance(record.get("option"), dict):
             question = self.cmb(record)
         elif isinstance(record.get("options"), dict):
@@ -100,8 +119,10 @@ class MedMcq(Converter):
             if answer is None:
                 raise Skip("id not in the --answers file")
         elif "answer" not in record:
-            raise Shape("CMB record without an answer (a test question): give its answer file with "
-                        "--answers CMB-test-choice-answer.json")
+            raise Shape(
+                "CMB record without an answer (a test question): give its answer file with "
+                "--answers CMB-test-choice-answer.json"
+            )
         options = options_from_mapping(record["option"])
         return Question.build(record.get("question"), options, answer, record.get("question_type"))
 

@@ -1,20 +1,7 @@
 """Medical report generation from a doctor–patient dialogue: IMCS-V2 (``IMCS-V2_*.json``, ``IMCS-V2-MRG.zip``).
 
-Raw record (a value of the top-level ``example_id -> record`` object; trimmed)::
-
-    "10626355": {"diagnosis": "小儿消化不良", "self_report": "宝宝拉这个粑粑正常吗…", "explicit_info": {…},
-                 "dialogue": [{"sentence_id": "1", "speaker": "医生", "sentence": "你好", "dialogue_act": "Greet", …},
-                              {"sentence_id": "3", "speaker": "患者", "sentence": "这个粑粑正常吗？", …}, …],
-                 "report": [{"主诉": "稀便，便中有粘液。", "现病史": "…", "辅助检查": "暂缺。", "既往史": "不详。",
-                             "诊断": "消化不良。", "建议": "思密达，妈咪爱，粪便常规检查。"},
-                            {"主诉": "大便次数增加。", …}],
-                 "implicit_info": {…}}
-
-Produced training record (alpaca), one per reference report::
-
-    {"instruction": "问诊对话历史:\\n医生:你好\\n患者:这个粑粑正常吗？\\n…\\n根据上述对话,给出诊疗报告\\n说明:…以标准的json格式输出。\\n答:",
-     "input": "",
-     "output": "{\\"主诉\\": \\"稀便，便中有粘液。\\", \\"现病史\\": \\"…\\", …, \\"建议\\": \\"思密达，妈咪爱，粪便常规检查。\\"}"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert med_mrg --help`, checked by tests/converters/test_examples.py).
 
 The test split has one record per dialogue: ``output`` is the first reference and ``references`` lists
 them all (objects), for the `json_fields` evaluator. Every report has the six fields in the order
@@ -27,7 +14,16 @@ from __future__ import annotations
 
 import json
 
-from .base import Converter, Example, Shape, Skip, iter_rows, register_converter
+from .base import (
+    Converter,
+    Example,
+    Shape,
+    Skip,
+    iter_rows,
+    keys_of,
+    register_converter,
+    require_object,
+)
 
 PROMPT = ("问诊对话历史:\n{dialogue}\n根据上述对话,给出诊疗报告\n"
           "说明:诊疗报告分为主诉, 现病史, 辅助检查, 既往史, 诊断, 建议这六个章节,以标准的json格式输出。\n答:")
@@ -75,14 +71,62 @@ def report_json(report: dict[str, str]) -> str:
 class MedMrg(Converter):
     """IMCS-V2 medical report generation (dialogue -> six-field JSON report), scored field by field."""
 
+    example_command = "lfd convert med_mrg IMCS-V2-MRG.zip --test IMCS-V2-MRG.zip --out-dir data"
+    example_raw = {
+        "diagnosis": "小儿消化不良",
+        "self_report": "宝宝拉这个粑粑正常吗？",
+        "dialogue": [
+            {"sentence_id": "1", "speaker": "医生", "sentence": "你好", "dialogue_act": "Greet"},
+            {"sentence_id": "2", "speaker": "患者", "sentence": "这个粑粑正常吗？", "dialogue_act": "Inform-Symptom"},
+        ],
+        "report": [
+            {
+                "主诉": "稀便，便中有粘液。",
+                "现病史": "患儿稀便。",
+                "辅助检查": "暂缺。",
+                "既往史": "不详。",
+                "诊断": "消化不良。",
+                "建议": "思密达，妈咪爱。",
+            },
+            {"主诉": "大便次数增加。", "诊断": "小儿消化不良。"},
+        ],
+    }
+    example_output = [
+        {
+            "instruction": "问诊对话历史:\n"
+            "医生:你好\n"
+            "患者:这个粑粑正常吗？\n"
+            "根据上述对话,给出诊疗报告\n"
+            "说明:诊疗报告分为主诉, 现病史, 辅助检查, 既往史, 诊断, 建议这六个章节,以标准的json格式输出。\n"
+            "答:",
+            "input": "",
+            "output": '{"主诉": "稀便，便中有粘液。", "现病史": "患儿稀便。", "辅助检查": "暂缺。", "既往史": "不详。", "诊断": "消化不良。", '
+            '"建议": "思密达，妈咪爱。"}',
+        },
+        {
+            "instruction": "问诊对话历史:\n"
+            "医生:你好\n"
+            "患者:这个粑粑正常吗？\n"
+            "根据上述对话,给出诊疗报告\n"
+            "说明:诊疗报告分为主诉, 现病史, 辅助检查, 既往史, 诊断, 建议这六个章节,以标准的json格式输出。\n"
+            "答:",
+            "input": "",
+            "output": '{"主诉": "大便次数增加。", "现病史": "", "辅助检查": "", "既往史": "", "诊断": "小儿消化不良。", "建议": ""}',
+        },
+    ]
+
     evaluators = ("json_fields",)
     expects = "IMCS-V2 records (an object of example_id -> {dialogue, report, ...})"
 
     @classmethod
     def add_arguments(cls, parser):
         for option, files in (("--member", "INPUT"), ("--test-member", "--test file")):
-            parser.add_argument(option, default=MEMBERS[option], metavar="NAME",
-                                help=f"member of a .zip {files} to read (default {MEMBERS[option]})")
+            parser.add_argument(
+                option,
+                default=MEMBERS[option],
+                metavar="NAME",
+                help=f"member of a .zip {files} to read (default {MEMBERS[option]})",
+            )
 
     def rows(self, path, split):
         option = "--test-member" if split == "test" else "--member"  # one zip can be INPUT and --test
@@ -90,10 +134,9 @@ class MedMrg(Converter):
         return iter_rows(path, getattr(self.options, "encoding", None), self.columns, member, option)
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
+        require_object(record)
         if not any(key in record for key in RECORD_KEYS):
-            raise Shape(f"record has no dialogue or report field (found: {', '.join(map(str, record)) or 'none'})")
+            raise Shape(f"record has no dialogue or report field (found: {keys_of(record)})")
         if "report" not in record:
             if split == "test":  # on the file's first record: an error naming the file, as intended
                 raise Shape(NO_TEST_REPORT)

@@ -1,13 +1,7 @@
 """Clinical term normalization: Yidu-N7K (xlsx ``原始词 | 标准词``) and CHIP-CDN (JSON ``text``/``normalized_result``).
 
-Raw CHIP-CDN record (a JSON array element; a Yidu-N7K row has the same two values under 原始词/标准词)::
-
-    {"text": "左膝退变伴游离体", "normalized_result": "膝骨关节病##膝关节游离体"}
-
-Produced record (alpaca)::
-
-    {"instruction": "你是一个医疗专家,你的任务是临床术语标准化。…\\n原始词:左膝退变伴游离体\\n该词的标准术语为:",
-     "input": "", "output": "膝骨关节病##膝关节游离体"}
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert med_norm --help`, checked by tests/converters/test_examples.py).
 
 Several standard terms stay joined by ``##`` in their source order (duplicates and stray ``"``/``\\``
 removed), so the `exact_match` evaluator can also score them as a set. CHIP-CDN's test file has no
@@ -16,7 +10,15 @@ answers: its records are skipped ("no standard term") and it cannot serve as a t
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter
+from .base import (
+    Converter,
+    Example,
+    Shape,
+    Skip,
+    keys_of,
+    register_converter,
+    require_object,
+)
 
 # The seed's prompt; its middle sentence (elided in our reference) states the task's output convention.
 PROMPT = (
@@ -41,16 +43,25 @@ def clean_terms(value: str) -> str:
 class MedNorm(Converter):
     """Clinical term normalization (Yidu-N7K xlsx, CHIP-CDN JSON) -> alpaca, scored by exact/set match."""
 
+    example_command = "lfd convert med_norm train.xlsx --test val.xlsx --out-dir data"
+    example_raw = {"text": "左膝退变伴游离体", "normalized_result": "膝骨关节病##膝关节游离体"}
+    example_output = {
+        "instruction": "你是一个医疗专家,你的任务是临床术语标准化。请给出下面原始词对应的标准术语(ICD-10 北京临床版),有多个标准术语时用##连接。\n"
+        "原始词:左膝退变伴游离体\n"
+        "该词的标准术语为:",
+        "input": "",
+        "output": "膝骨关节病##膝关节游离体",
+    }
+
     evaluators = ("exact_match",)
     columns = [("原始词", "标准词")]
     expects = "records with text/normalized_result (CHIP-CDN) or 原始词/标准词 (Yidu-N7K)"
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object")
+        require_object(record)
         keys = next((pair for pair in FIELDS if pair[0] in record), None)
         if keys is None:
-            raise Shape(f"record has no text or 原始词 field (found: {', '.join(map(str, record)) or 'none'})")
+            raise Shape(f"record has no text or 原始词 field (found: {keys_of(record)})")
         raw, standard = (record.get(k) for k in keys)
         raw = "" if raw is None else str(raw).strip()
         if not raw:

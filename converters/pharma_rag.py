@@ -1,22 +1,11 @@
 """Pharmaceutical-regulation QA grounded in a knowledge base (the seed's 药事法规 assistant) -> retrieval prompts.
 
-Raw QA row (any xlsx sheet whose header has a question and an answer column; CSV, JSONL alike)::
-
-    | 问题 | 答案 |
-    | 药品注册证书有效期几年？ | 五年。 |
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert pharma_rag --help`, checked by tests/converters/test_examples.py).
 
 Knowledge base (``--kb``): .txt/.md files, one per document, e.g. ``药品注册示例办法.txt``::
 
     第十条　药品注册证书有效期为五年，证书上写明药品批准文号、上市许可持有人和生产企业等信息。
-
-Produced record (alpaca; the top-k contexts one a line, their files in ``sources``, kept out of the prompt)::
-
-    {"instruction": "已知信息：\\n第八条　取得临床试验许可后满三年… 第十条　药品注册证书有效期为五年，… "
-                    "第四章　加快上市的途径\\n第十八条　按照本通则，下列药品按假药论处：…\\n…\\n\\n"
-                    "根据上述已知信息，简洁和专业的来回答用户的问题。…答案请使用中文。问题是：药品注册证书有效期几年？",
-     "input": "", "output": "五年。",
-     "sources": ["药品注册示例办法.txt", "药品管理通则（示例）.txt", …, "医疗机构处方管理示例规定.txt"],
-     "answer_in_kb": true, "answer_in_context": true, "negative": false}
 
 Texts are cut into sentences of at most ``--chunk-chars``; the ``--top-k`` best chunks for the
 question (BM25 over jieba words, or ``--retriever dense`` with a local sentence-embedding model)
@@ -66,8 +55,10 @@ from .base import (
     Skip,
     UserError,
     iter_rows,
+    keys_of,
     positive_int,
     register_converter,
+    require_object,
     text_of,
 )
 
@@ -143,35 +134,90 @@ class RagExample(Example):
 class PharmaRag(Converter):
     """Drug-regulation QA grounded in a knowledge base (药事法规): retrieved contexts + question -> answer."""
 
+    example_command = 'lfd convert pharma_rag qa.xlsx --kb kb/ --test-size 50 --out-dir data'
+    example_args = ("--kb", "data/samples/pharma/kb", "--top-k", "2", "--chunk-chars", "60", "--context-chars", "60")
+    example_raw = {"问题": "药品注册证书有效期几年？", "答案": "五年。"}
+    example_output = {
+        "instruction": "已知信息：\n"
+        "可以提交药品上市许可申请。 第十条\u3000药品注册证书有效期为五年，证书上写明药品批准文号、上市许可持有人和生产企业等信息。\n"
+        "受到污染的；没有标明有效期或者擅自改动有效期的；已过有效期的；未经批准自行添加防腐剂或辅料的。\n"
+        "\n"
+        "根据上述已知信息，简洁和专业的来回答用户的问题。如果无法从中得到答案，请说“根据已知信息无法回答该问题”或“没有提供足够的相关信息”，不允许在答案中添加编造成分，答案请使用中文。问题是：药品注册证书有效期几年？",
+        "input": "",
+        "output": "五年。",
+        "sources": ["药品注册示例办法.txt", "药品管理通则（示例）.txt"],
+        "answer_in_kb": True,
+        "answer_in_context": True,
+        "negative": False,
+    }
+
     evaluators = ("rouge_zh", "bleu_zh")
     expects = "question/answer records (fields such as 问题/答案 or question/answer)"
     parallel = False  # de-duplicates questions and builds one index across all QA files
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--kb", nargs="+", type=Path, metavar="DIR_OR_FILE",
-                            help="knowledge base: folders of .txt/.md files (searched recursively) or files")
-        parser.add_argument("--retriever", choices=("bm25", "dense"), default="bm25",
-                            help="bm25 (jieba words, no model; default) or dense (needs --embedding-model)")
-        parser.add_argument("--embedding-model", type=Path, metavar="LOCAL_PATH",
-                            help="a downloaded sentence-embedding model folder, e.g. models/text2vec-large-chinese")
-        parser.add_argument("--top-k", type=positive_int, default=5, metavar="K",
-                            help="contexts per question (default 5)")
-        parser.add_argument("--chunk-chars", type=positive_int, default=100, metavar="N",
-                            help="longest sentence chunk indexed (default 100)")
-        parser.add_argument("--context-chars", type=positive_int, default=250, metavar="N",
-                            help="a hit is widened to about this many characters (default 250)")
-        parser.add_argument("--negatives", type=fraction, default=0.0, metavar="FRACTION",
-                            help="add this share of extra training examples whose contexts lack the answer, "
-                                 f"answered “{REFUSAL}” (default 0)")
-        parser.add_argument("--question-col", metavar="NAME",
-                            help="question column (default: detect 问题, question, …)")
+        parser.add_argument(
+            "--kb",
+            nargs="+",
+            type=Path,
+            metavar="DIR_OR_FILE",
+            help="knowledge base: folders of .txt/.md files (searched recursively) or files",
+        )
+        parser.add_argument(
+            "--retriever",
+            choices=("bm25", "dense"),
+            default="bm25",
+            help="bm25 (jieba words, no model; default) or dense (needs --embedding-model)",
+        )
+        parser.add_argument(
+            "--embedding-model",
+            type=Path,
+            metavar="LOCAL_PATH",
+            help="a downloaded sentence-embedding model folder, e.g. models/text2vec-large-chinese",
+        )
+        parser.add_argument(
+            "--top-k", type=positive_int, default=5, metavar="K", help="contexts per question (default 5)"
+        )
+        parser.add_argument(
+            "--chunk-chars",
+            type=positive_int,
+            default=100,
+            metavar="N",
+            help="longest sentence chunk indexed (default 100)",
+        )
+        parser.add_argument(
+            "--context-chars",
+            type=positive_int,
+            default=250,
+            metavar="N",
+            help="a hit is widened to about this many characters (default 250)",
+        )
+        parser.add_argument(
+            "--negatives",
+            type=fraction,
+            default=0.0,
+            metavar="FRACTION",
+            help="add this share of extra training examples whose contexts lack the answer, "
+            f"answered “{REFUSAL}” (default 0)",
+        )
+        parser.add_argument(
+            "--question-col", metavar="NAME", help="question column (default: detect 问题, question, …)"
+        )
         parser.add_argument("--answer-col", metavar="NAME", help="answer column (default: detect 答案, answer, …)")
-        parser.add_argument("--min-question-chars", type=positive_int, default=4, metavar="N",
-                            help="shorter questions (letters and digits counted) are skipped (default 4)")
-        parser.add_argument("--index-cache", type=Path, metavar="DIR",
-                            help="where built indexes are kept (default $LFD_CACHE/indexes or "
-                                 "~/.cache/llamafactory-domains/indexes)")
+        parser.add_argument(
+            "--min-question-chars",
+            type=positive_int,
+            default=4,
+            metavar="N",
+            help="shorter questions (letters and digits counted) are skipped (default 4)",
+        )
+        parser.add_argument(
+            "--index-cache",
+            type=Path,
+            metavar="DIR",
+            help="where built indexes are kept (default $LFD_CACHE/indexes or ~/.cache/llamafactory-domains/indexes)",
+        )
 
     def __init__(self, options):
         super().__init__(options)
@@ -184,11 +230,15 @@ class PharmaRag(Converter):
         self.negatives, self.seed = option("negatives") or 0.0, option("seed") or 0
         self.min_question_chars = option("min_question_chars") or 4
         if self.context_chars < self.chunk_chars:
-            raise UserError(f"--context-chars {self.context_chars} is below --chunk-chars {self.chunk_chars}; "
-                            "a context holds at least one whole chunk")
+            raise UserError(
+                f"--context-chars {self.context_chars} is below --chunk-chars {self.chunk_chars}; "
+                "a context holds at least one whole chunk"
+            )
         if self.retriever == "dense" and not self.embedding_model:
-            raise UserError("--retriever dense needs --embedding-model LOCAL_PATH (a downloaded sentence-embedding "
-                            "model folder, e.g. models/text2vec-large-chinese)")
+            raise UserError(
+                "--retriever dense needs --embedding-model LOCAL_PATH (a downloaded sentence-embedding "
+                "model folder, e.g. models/text2vec-large-chinese)"
+            )
         self.question_names = (option("question_col"),) if option("question_col") else QUESTION_NAMES
         self.answer_names = (option("answer_col"),) if option("answer_col") else ANSWER_NAMES
         self.header_sets = list(itertools.product(variants(self.question_names), variants(self.answer_names)))
@@ -208,9 +258,11 @@ class PharmaRag(Converter):
             wanted = " or ".join("/".join(cols) for cols in self.header_sets)
             if wanted not in str(err):
                 raise
-            raise UserError(str(err).replace(wanted, "question/answer") + f" (question column: "
-                            f"{shortlist(self.question_names)}; answer column: {shortlist(self.answer_names)}; "
-                            "or name them with --question-col/--answer-col)") from None
+            raise UserError(
+                str(err).replace(wanted, "question/answer") + f" (question column: "
+                f"{shortlist(self.question_names)}; answer column: {shortlist(self.answer_names)}; "
+                "or name them with --question-col/--answer-col)"
+            ) from None
 
     def rows(self, path, split):
         self.index()
@@ -234,8 +286,10 @@ class PharmaRag(Converter):
         q_key, a_key = pick(record, self.question_names), pick(record, self.answer_names)
         if q_key is None or a_key is None:
             missing = " and ".join(what for what, key in (("question", q_key), ("answer", a_key)) if key is None)
-            parsed.problem = Shape(f"record has no {missing} field (found: {', '.join(map(str, record)) or 'none'}; "
-                                   "--question-col/--answer-col name them)")
+            parsed.problem = Shape(
+                f"record has no {missing} field (found: {keys_of(record)}; "
+                "--question-col/--answer-col name them)"
+            )
             return parsed
         question, answer = text_of(record[q_key]), text_of(record[a_key])
         if not squash(answer):
@@ -271,9 +325,12 @@ class PharmaRag(Converter):
         """The grounding counts of a split, once, on stderr beside the read/wrote/skipped counts."""
         tally = self.tallies.get(split, Counter())
         files = "--test files" if split == "test" else "INPUT files"
-        print(f"grounding of the {files}: {tally['questions']} questions; the answer is in the retrieved contexts of "
-              f"{tally['in_context']}; {tally['not_in_kb']} answers found in no knowledge-base text "
-              "(kept, marked answer_in_kb: false)", file=sys.stderr)
+        print(
+            f"grounding of the {files}: {tally['questions']} questions; the answer is in the retrieved contexts of "
+            f"{tally['in_context']}; {tally['not_in_kb']} answers found in no knowledge-base text "
+            "(kept, marked answer_in_kb: false)",
+            file=sys.stderr,
+        )
 
     # ------------------------------------------------------------ retrieval
 
@@ -330,8 +387,14 @@ class PharmaRag(Converter):
         source = next((kb.doc_of(span) for span in (kb.widen(i, chars) for i in answer_hits) if holds(span)), None)
         negative = None
         if train and source is not None and self.wants_negative(question):
-            negative = tuple(kb.contexts(hits, self.top_k, chars,
-                                         exclude=lambda span: kb.doc_of(span) == source or holds(span))) or None
+            negative = (
+                tuple(
+                    kb.contexts(
+                        hits, self.top_k, chars, exclude=lambda span: kb.doc_of(span) == source or holds(span)
+                    )
+                )
+                or None
+            )
         in_context = coverage(grams, "\n".join(kb.text(span) for span in contexts)) >= HOLDS
         return Grounding(contexts, negative, source is not None, in_context)
 
@@ -345,8 +408,7 @@ class PharmaRag(Converter):
         return PROMPT.format(context="\n".join(self.kb.text(span) for span in spans), question=question)
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not an object with question/answer fields")
+        require_object(record, "an object with question/answer fields")
         if not isinstance(record, QaRecord):  # not read by rows(): parse and retrieve it alone
             self.index()
             record = self.parse(record, object(), split)
@@ -359,14 +421,24 @@ class PharmaRag(Converter):
         if not found.contexts:
             raise Skip("no knowledge-base passage shares a word with the question")
         sources = [self.kb.source(span) for span in found.contexts]
-        extra = {"sources": sources, "answer_in_kb": found.answer_in_kb,
-                 "answer_in_context": found.answer_in_context, "negative": False}
+        extra = {
+            "sources": sources,
+            "answer_in_kb": found.answer_in_kb,
+            "answer_in_context": found.answer_in_context,
+            "negative": False,
+        }
         example = RagExample(instruction=self.prompt(found.contexts, question), output=answer, extra=extra)
         if found.negative:
             example.refusal = Example(
-                instruction=self.prompt(found.negative, question), output=REFUSAL,
-                extra={"sources": [self.kb.source(span) for span in found.negative],
-                       "answer_in_kb": True, "answer_in_context": False, "negative": True})
+                instruction=self.prompt(found.negative, question),
+                output=REFUSAL,
+                extra={
+                    "sources": [self.kb.source(span) for span in found.negative],
+                    "answer_in_kb": True,
+                    "answer_in_context": False,
+                    "negative": True,
+                },
+            )
         return example
 
     def augment(self, example):

@@ -1,16 +1,12 @@
 """Electric-power safety work procedure (安规) question banks, three real layouts -> choice, fill-in and open questions.
 
+Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
+below (shown by `lfd convert safety_exam --help`, checked by tests/converters/test_examples.py).
+
 Variant A, the seed's table (xlsx, CSV or a Markdown table ``| 专业 | 题型 | 题目内容 | 题目依据条款 | 选项 | 正确答案 |``)::
 
     | 变电专业 | 多选题 | 线路的停、送电均应按照（　　）的指令执行。 | 来自安规 |
     | A. 值班调控人员,B. 专责监护人,C. 线路工作负责人,D. 线路工作许可人 | A. 值班调控人员,D. 线路工作许可人 |
-
-Produced record (alpaca, ``--style options``, the default)::
-
-    {"instruction": "以下是一道多选题，请选出所有正确答案。\\n线路的停、送电均应按照___的指令执行。\\n"
-                    "A. 值班调控人员\\nB. 专责监护人\\nC. 线路工作负责人\\nD. 线路工作许可人",
-     "input": "", "output": "A. 值班调控人员\\nD. 线路工作许可人",
-     "options": {"A": "值班调控人员", …, "D": "线路工作许可人"}, "answer": "AD", "question_type": "multi"}
 
 ``--style plain`` is the seed's other style: the question alone ->
 "值班调控人员; 线路工作许可人" (the answer texts; a 判断题 gives 正确/错误). Both keep
@@ -57,6 +53,7 @@ from .base import (
     iter_rows,
     positive_int,
     register_converter,
+    require_object,
     text_of,
 )
 
@@ -102,7 +99,7 @@ def answer_from(answer: str, options: dict[str, str]) -> str:
     ('B', 'AC', 'B')
     >>> answer_from("B. 雨鞋", options)
     Traceback (most recent call last):
-    llamafactory_domains.plugin.readers.Skip: answer text differs from its option
+    llamafactory_domains.plugin.io.rows.Skip: answer text differs from its option
     """
     try:
         letters = answer_letters(answer)
@@ -258,19 +255,57 @@ def reordered(question: Question, order: tuple[int, ...]) -> Question:
 class SafetyExam(Converter):
     """Electric-power safety (安规) question banks (seed table, competition bank, GB 26860 bank) -> exam questions."""
 
+    example_command = 'lfd convert safety_exam 题库.xlsx --test-size 50 --shuffle-options 2 --out-dir data'
+    example_raw = {
+        "专业": "变电专业",
+        "题型": "多选题",
+        "题目内容": "线路的停、送电均应按照（\u3000\u3000）的指令执行。",
+        "题目依据条款": "来自安规",
+        "选项": "A. 值班调控人员,B. 专责监护人,C. 线路工作负责人,D. 线路工作许可人",
+        "正确答案": "A. 值班调控人员,D. 线路工作许可人",
+    }
+    example_output = {
+        "instruction": "以下是一道多选题，请选出所有正确答案。\n"
+        "线路的停、送电均应按照___的指令执行。\n"
+        "A. 值班调控人员\n"
+        "B. 专责监护人\n"
+        "C. 线路工作负责人\n"
+        "D. 线路工作许可人",
+        "input": "",
+        "output": "A. 值班调控人员\nD. 线路工作许可人",
+        "options": {"A": "值班调控人员", "B": "专责监护人", "C": "线路工作负责人", "D": "线路工作许可人"},
+        "answer": "AD",
+        "question_type": "multi",
+    }
+
     evaluators = ("choice", "exact_match")
-    columns = [("题型", "题目内容", "选项", "正确答案"), ("题目（必填）：",), ("题目（必填）",), ("题目", "A", "B", "答案")]
-    expects = ("安规 question-bank rows: 题型/题目内容/选项/正确答案 (seed table), 题目（必填）：… "
-               "(competition-bank sheets) or 题目/A/B/…/答案 (GB 26860 bank)")
+    columns = [
+        ("题型", "题目内容", "选项", "正确答案"),
+        ("题目（必填）：",),
+        ("题目（必填）",),
+        ("题目", "A", "B", "答案"),
+    ]
+    expects = (
+        "安规 question-bank rows: 题型/题目内容/选项/正确答案 (seed table), 题目（必填）：… "
+        "(competition-bank sheets) or 题目/A/B/…/答案 (GB 26860 bank)"
+    )
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--style", choices=STYLES, default="options",
-                            help="options: lettered options in the prompt, output like 'B. 绝缘靴' (default); "
-                                 "plain: the question alone, output the answer text (判断: 正确/错误)")
-        parser.add_argument("--shuffle-options", type=positive_int, metavar="K",
-                            help="add up to K training copies of each choice question with its options "
-                                 "reordered (seeded by --seed and the question; needs --style options)")
+        parser.add_argument(
+            "--style",
+            choices=STYLES,
+            default="options",
+            help="options: lettered options in the prompt, output like 'B. 绝缘靴' (default); "
+            "plain: the question alone, output the answer text (判断: 正确/错误)",
+        )
+        parser.add_argument(
+            "--shuffle-options",
+            type=positive_int,
+            metavar="K",
+            help="add up to K training copies of each choice question with its options "
+            "reordered (seeded by --seed and the question; needs --style options)",
+        )
 
     def __init__(self, options):
         super().__init__(options)
@@ -278,8 +313,10 @@ class SafetyExam(Converter):
         self.shuffles = getattr(options, "shuffle_options", None) or 0
         self.seed = getattr(options, "seed", 42)
         if self.shuffles and self.style == "plain":
-            raise UserError("--shuffle-options reorders the options shown in the prompt, which --style plain "
-                            "does not show; drop one of them")
+            raise UserError(
+                "--shuffle-options reorders the options shown in the prompt, which --style plain "
+                "does not show; drop one of them"
+            )
 
     def rows(self, path, split):
         for row in iter_rows(path, getattr(self.options, "encoding", None), self.columns):
@@ -289,8 +326,7 @@ class SafetyExam(Converter):
             yield row
 
     def convert(self, record, split):
-        if not isinstance(record, dict):
-            raise Shape(f"record is a {type(record).__name__}, not a table row")
+        require_object(record, "a table row")
         if "题目内容" in record:
             question = seed_table(record)
         elif any(str(key).startswith("题目（必填）") for key in record):
@@ -301,8 +337,7 @@ class SafetyExam(Converter):
             found = ", ".join(str(key) for key in record if key != SHEET) or "none"
             raise Shape(f"row has no 题目内容, 题目（必填） or 题目/A columns (found: {found})")
         if isinstance(question, OpenQuestion):
-            return Example(instruction=question.text, output=question.answer,
-                           extra={"question_type": question.kind})
+            return Example(instruction=question.text, output=question.answer, extra={"question_type": question.kind})
         return self.choice_example(question)
 
     def choice_example(self, question: Question) -> ChoiceExample:
@@ -321,9 +356,15 @@ class SafetyExam(Converter):
         whatever the input order (seeded by --seed and the prompt). Questions whose options point
         at others (以上, 上述, "A和B") keep their order."""
         question = getattr(example, "question", None)
-        if not self.shuffles or question is None or question.kind == "judge" \
-                or any(POSITIONAL.search(text) for text in question.options.values()):
+        if (
+            not self.shuffles
+            or question is None
+            or question.kind == "judge"
+            or any(POSITIONAL.search(text) for text in question.options.values())
+        ):
             return []
         rng = random.Random(f"{self.seed}:{example.instruction}")
-        return [self.choice_example(reordered(question, order))
-                for order in distinct_orders(question.options, self.shuffles, rng)]
+        return [
+            self.choice_example(reordered(question, order))
+            for order in distinct_orders(question.options, self.shuffles, rng)
+        ]

@@ -15,7 +15,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import ClassVar
 
-from .base import Evaluator, Prediction, UserError, register_evaluator
+from .base import Evaluator, Option, Prediction, UserError, register_evaluator
 
 KEYS = ("bertscore_f1", "bertscore_precision", "bertscore_recall")
 HOW_TO_GET_A_MODEL = (
@@ -141,19 +141,23 @@ def _greedy_match(hyp, ref):
 class BertScore(Evaluator):
     """BERTScore F1, precision and recall against the label, with a local BERT model (bert-base-chinese).
 
-    Options: ``model`` (the model folder, required), ``num_layers`` (-1: bert_score's layer for the
-    folder's name, 8 for bert-base-chinese, else all layers), ``model_max_length`` (tokens kept of
-    each text, at most the model's max_position_embeddings), ``rescale`` (rescale with the baseline
-    bert_score ships for the model under zh, bert-base-chinese; the rescaled scores are clipped to
-    [0, 1]), ``batch_size`` (texts per forward pass). ``score_batch(items)`` scores many items in one
-    pass; ``score(item)`` reuses its result, else scores the item alone.
+    ``score_batch(items)`` scores many items in one pass; ``score(item)`` reuses its result, else
+    scores the item alone.
 
     >>> BertScore()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     llamafactory_domains.plugin.errors.UserError: evaluator 'bertscore' needs a local BERT model: download one with `modelscope ...
     """
 
-    options: ClassVar = {"model": "", "num_layers": -1, "model_max_length": 512, "rescale": False, "batch_size": 64}
+    options: ClassVar[dict[str, Option]] = {
+        "model": Option("", "the local BERT model folder (required), e.g. models/bert-base-chinese"),
+        "num_layers": Option(-1, "the layer whose token embeddings are matched; -1: bert_score's layer for the "
+                                 "folder's name (8 for bert-base-chinese), else the last"),
+        "model_max_length": Option(512, "tokens kept of each text (at most the model's max_position_embeddings)"),
+        "rescale": Option(False, "rescale with the zh baseline bert_score ships for the model (the folder must "
+                                 "be named after it: bert-base-chinese); scores clipped to [0, 1]"),
+        "batch_size": Option(64, "texts per forward pass of the model"),
+    }
 
     def __init__(self, **options):
         super().__init__(**options)

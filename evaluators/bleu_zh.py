@@ -11,7 +11,7 @@ import functools
 import warnings
 from typing import ClassVar
 
-from .base import Evaluator, Prediction, register_evaluator
+from .base import Evaluator, Option, Prediction, register_evaluator
 from .rouge_zh import percent_rounded
 
 
@@ -42,16 +42,16 @@ def bleu_zh(hypothesis: str, reference: str) -> dict[str, float]:
 class BleuZh(Evaluator):
     """Character BLEU-4 (smoothing method 3) as LLaMA-Factory's predict step reports it (÷100).
 
-    Option ``strip`` (true: drop the template whitespace around predict and label first; false:
-    score the raw strings, which is what LLaMA-Factory's predict_results.json reports).
-
     >>> BleuZh().score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
     {'bleu-4': 1.0}
     >>> BleuZh(strip=False).score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
     {'bleu-4': 0.846482}
     """
 
-    options: ClassVar = {"strip": True}
+    options: ClassVar[dict[str, Option]] = {
+        "strip": Option(True, "drop the whitespace around predict and label first (the template's newline); "
+                              "false scores the raw strings, as LLaMA-Factory's predict_results.json does"),
+    }
 
     def score(self, item: Prediction) -> dict[str, float | None]:
         predict, label = (item.predict.strip(), item.label.strip()) if self.strip else (item.predict, item.label)

@@ -27,8 +27,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..plugin.io.rows import Skip
 from ..plugin.mcq import FALSE_WORDS, TRUE_WORDS, answer_letters
-from ..plugin.readers import Skip
 from .base import Evaluator, Prediction, register_evaluator
 
 KEYS = ("choice_accuracy", "choice_partial_credit", "choice_no_answer_rate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import Evaluator, Prediction, register_evaluator
+from .base import Evaluator, Option, Prediction, register_evaluator
 
 # full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space → their half-width characters
 FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
@@ -22,8 +22,7 @@ PUNCT = str.maketrans(
 class ExactMatch(Evaluator):
     """Exact match after stripping whitespace; set match when the label joins answers with ##.
 
-    Options: ``ignore_case``, ``fullwidth`` (full-width letters, digits and signs count as
-    half-width), ``punct`` (Chinese punctuation counts as its ASCII equivalent); all false by default.
+    The options normalize both texts before they are compared, in both metrics.
 
     >>> em = ExactMatch()
     >>> em.score(Prediction(prompt="", predict=" 高血压", label="高血压\\n"))
@@ -37,7 +36,12 @@ class ExactMatch(Evaluator):
     {'exact_match': 0.5, 'exact_match_set': 1.0}
     """
 
-    options: ClassVar = {"ignore_case": False, "fullwidth": False, "punct": False}
+    options: ClassVar[dict[str, Option]] = {
+        "ignore_case": Option(False, "compare case-insensitively (Unicode casefold): COPD matches copd"),
+        "fullwidth": Option(False, "full-width letters, digits, signs and the ideographic space count as "
+                                   "half-width: ＣＯＰＤ１ matches COPD1"),
+        "punct": Option(False, "Chinese punctuation counts as its ASCII equivalent: （，） matches (,)"),
+    }
 
     def normalize(self, text: str) -> str:
         if self.fullwidth:

@@ -33,7 +33,7 @@ import math
 import re
 from typing import ClassVar
 
-from .base import Evaluator, Prediction, UserError, register_evaluator
+from .base import Evaluator, Option, Prediction, UserError, register_evaluator
 
 IMCS_FIELDS = ("主诉", "现病史", "辅助检查", "既往史", "诊断", "建议")
 FIELD_SEPARATORS = re.compile(r"[|;,，、\s]+")  # `|` in specs: -e and dataset_info split options at commas
@@ -240,11 +240,7 @@ def imcs_rouge(predict: str, references: list[str]) -> tuple[float, float, float
 class JsonFields(Evaluator):
     """JSON reports: strict and repaired parse rates, per-field exact match and ROUGE-L, IMCS-V2 ROUGE.
 
-    Options: ``fields`` (field names separated by ``|``; default the six IMCS-V2 report fields),
-    ``references`` (``best`` or ``mean`` over a record's references), ``repair`` (score repaired
-    predictions; true), ``ignore_trailing_punct`` (``暂缺。`` equals ``暂缺`` in field scores; false),
-    ``imcs`` (the official IMCS-V2 score ``imcs_rouge`` with its parts; true). Details in the module
-    docstring.
+    Each option's help says what it changes; the module docstring has the details.
 
     >>> jf = JsonFields(fields="主诉|诊断", imcs=False)
     >>> label = '{"主诉": "咳嗽。", "诊断": "感冒。"}\\n'
@@ -259,12 +255,17 @@ class JsonFields(Evaluator):
     1.0
     """
 
-    options: ClassVar = {
-        "fields": "|".join(IMCS_FIELDS),
-        "references": "best",
-        "repair": True,
-        "ignore_trailing_punct": False,
-        "imcs": True,
+    options: ClassVar[dict[str, Option]] = {
+        "fields": Option("|".join(IMCS_FIELDS), "the report fields scored one by one, separated by | "
+                                                "(default: the six IMCS-V2 fields)"),
+        "references": Option("best", "with several reference reports (the record's references), each field "
+                                     "takes the best (best) or the mean (mean) of its scores against them"),
+        "repair": Option(True, "score the fields of the repaired report (fences, text around it, Chinese "
+                               "quotes and ：，); false: only of predictions that are strict JSON"),
+        "ignore_trailing_punct": Option(False, "trailing punctuation (。.！!；;，,、) of a field value does not "
+                                               "count: 暂缺。 matches 暂缺"),
+        "imcs": Option(True, "also report imcs_rouge, IMCS-V2's official score (the mean of ROUGE-1, -2, -L "
+                             "F on characters), and its three parts"),
     }
 
     def __init__(self, **options):

@@ -14,7 +14,7 @@ import logging
 import warnings
 from typing import ClassVar
 
-from .base import Evaluator, Prediction, UserError, register_evaluator
+from .base import Evaluator, Option, Prediction, UserError, register_evaluator
 
 LEVELS = ("word", "char")
 ZERO = {"rouge-1": 0.0, "rouge-2": 0.0, "rouge-l": 0.0}
@@ -112,10 +112,6 @@ def rouge_zh(hypothesis: str, reference: str, level: str = "word") -> dict[str, 
 class RougeZh(Evaluator):
     """ROUGE-1/2/L F on jieba words as LLaMA-Factory's predict step reports them (÷100), or on characters.
 
-    Options: ``level`` (``word``, the default, cuts with jieba like LLaMA-Factory; ``char`` scores
-    characters), ``strip`` (true: drop the template whitespace around predict and label first;
-    false: score the raw strings, which is what LLaMA-Factory's predict_results.json reports).
-
     >>> rouge = RougeZh()
     >>> rouge.score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
     {'rouge-1': 1.0, 'rouge-2': 1.0, 'rouge-l': 1.0}
@@ -123,7 +119,12 @@ class RougeZh(Evaluator):
     {'rouge-1': 0.75, 'rouge-2': 0.333333, 'rouge-l': 0.75}
     """
 
-    options: ClassVar = {"level": "word", "strip": True}
+    options: ClassVar[dict[str, Option]] = {
+        "level": Option("word", "word: jieba words, as LLaMA-Factory scores them; char: characters "
+                                "(whitespace dropped either way)"),
+        "strip": Option(True, "drop the whitespace around predict and label first (the template's newline); "
+                              "false scores the raw strings, as LLaMA-Factory's predict_results.json does"),
+    }
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -6,8 +6,7 @@ The one import name this package installs. Its sub-packages:
 - ``llamafactory_domains.converters``: one module per raw source; authors import from ``.converters.base``;
 - ``llamafactory_domains.evaluators``: one module per scorer; authors import from ``.evaluators.base``.
 
-In a wheel they are installed inside this folder (with ``recipes/``, ``data/samples/`` and
-``dataset_info.json``). In a source checkout (the editable install, the tests) they are the repo's
+In a wheel they are installed inside this folder (with ``recipes/`` and ``data/samples/``). In a source checkout (the editable install, the tests) they are the repo's
 top-level folders beside this one, so this package's path is the repo root.
 """
 

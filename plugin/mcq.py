@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .readers import Skip
+from .io.rows import Skip
 from .records import Example, text_of
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,7 +74,7 @@ def answer_letters(value) -> str:
     ('D', 'AC', 'AB', '')
     >>> answer_letters("24小时内")
     Traceback (most recent call last):
-    llamafactory_domains.plugin.readers.Skip: answer is not option letters
+    llamafactory_domains.plugin.io.rows.Skip: answer is not option letters
     """
     text = "".join(map(text_of, value)) if isinstance(value, (list, tuple)) else text_of(value)
     letters = re.sub(r"[\s,、;/|]+", "", unicodedata.normalize("NFKC", text)).upper()
@@ -161,7 +161,7 @@ class Question:
         请直接给出所有正确答案的字母，按字母顺序连写。
         >>> Question.build("此男孩可能患", {"A": "肺炎", "B": "肺结核"}, "E", "单项选择题")
         Traceback (most recent call last):
-        llamafactory_domains.plugin.readers.Skip: answer letter not among the options
+        llamafactory_domains.plugin.io.rows.Skip: answer letter not among the options
         """
         text = text_of(text)
         if not text:

@@ -8,13 +8,11 @@ import shutil
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..converters.base import Converter
-from .readers import CHUNK, iter_json_part, json_parts
-
-if TYPE_CHECKING:
-    from .pipeline import Run, Tally
+from .io.json_files import iter_json_part, json_parts
+from .io.text import CHUNK
+from .run import Run, Tally
 
 MAX_WORKERS = 4  # processes converting parts of one big file
 
@@ -27,7 +25,7 @@ _PARTS_JOB: tuple | None = None  # what the forked workers of convert_in_parts c
 
 
 def convert_in_parts(run: Run, path: Path, handle, test_keys: set[bytes], args: argparse.Namespace) -> bool:
-    """Converts a big JSONL file or indented JSON array (see ``readers.json_parts``) in parts, one process
+    """Converts a big JSONL file or indented JSON array (see ``io.json_files.json_parts``) in parts, one process
     per CPU, and writes the parts' lines to ``handle`` in order: the same bytes and counts as reading it
     whole. This process converts the first part straight into ``handle`` while forked workers convert
     the others into temporary files, appended afterwards (copying costs about a third of converting).
@@ -104,7 +102,7 @@ def _convert_part(index: int, handle=None) -> Tally | None:
     """Converts part ``index`` into ``handle``, or in a forked worker into its file; its tally, or None if
     anything failed."""
     parent, path, encoding, jsonl, parts, files, test_keys = _PARTS_JOB
-    run = type(parent)(parent.converter, parent.fmt)
+    run = Run(parent.converter, parent.fmt)
     first, last = index == 0, index == len(parts) - 1
     try:
         with open(files[index], "w", encoding="utf-8", newline="\n") if handle is None else nullcontext(handle) as out:

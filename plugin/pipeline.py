@@ -12,120 +12,18 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import json
-import os
 import random
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..converters.base import Converter, Shape, converters
+from ..converters.base import converters
 from . import dataset_info
-from .errors import UserError, where
+from .errors import UserError
 from .io.atomic import AtomicFiles
 from .parallel import convert_in_parts
-from .readers import Row, Skip
 from .records import Example
-
-DEDUP_REASON = "prompt also in the test split"
-WRITE_BATCH = 256  # lines joined into one write
-
-
-@dataclass
-class Tally:
-    read: int = 0
-    written: int = 0
-    augmented: int = 0  # of ``written``: extra copies made by Converter.augment
-    skipped: Counter = field(default_factory=Counter)
-
-
-class Run:
-    """One `lfd convert` invocation: reading with counts and rejects, writing both splits."""
-
-    def __init__(self, converter: Converter, fmt: str, rejects=None):
-        self.converter, self.fmt, self.rejects = converter, fmt, rejects
-        self.tallies = {"train": Tally(), "test": Tally()}
-
-    def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
-        self.tallies[split].skipped[reason] += 1
-        if self.rejects is not None:
-            record = row.data if row is not None and not isinstance(row.data, Skip) else None
-            self.rejects.write(_json_line({
-                "split": split, "file": printable(path) if path else None,
-                "location": row.location if row else None, "reason": reason, "record": record}))
-
-    def examples(self, paths: list[Path], split: str, count: bool = True) -> Iterator[Example]:
-        """Valid examples of ``paths``; with ``count`` the reads and skips go into the tally/rejects."""
-        for path in paths:
-            yield from self.examples_of(path, self.converter.rows(path, split), split, count)
-
-    def examples_of(self, path: Path, rows: Iterable[Row], split: str, count: bool = True,
-                    first: bool = True) -> Iterator[Example]:
-        """Valid examples of the rows of ``path``; ``first``: the rows start at the file's first record."""
-        tally, convert = self.tallies[split], self.converter.convert
-        for row in rows:
-            if count:
-                tally.read += 1
-            try:
-                if isinstance(row.data, Skip):
-                    raise row.data
-                produced = convert(row.data, split)
-            except Shape as shape:
-                if first:
-                    raise UserError(f"{where(path, row.location)}: {shape.reason}; expected "
-                                    f"{self.converter.expects} — is this the right file for "
-                                    f"`{self.converter.name}`?") from None
-                if count:
-                    self.skip(split, shape.reason, path, row)
-                continue
-            except Skip as skip:
-                if count:
-                    self.skip(split, skip.reason, path, row)
-                first = False
-                continue
-            first = False
-            if isinstance(produced, Example):
-                yield produced
-            else:
-                yield from produced
-
-    def line(self, example: Example) -> str:
-        conv = self.converter
-        return example.to_line(self.fmt, conv.with_system, conv.with_history)
-
-    def write(self, handle, split: str, example: Example) -> None:
-        handle.write(self.line(example))
-        self.tallies[split].written += 1
-
-    def write_train(self, handle, examples: Iterable[Example], test_keys: set[bytes]) -> None:
-        """Writes training examples (and their augmented copies), leaving out prompts of the test split."""
-        tally, pending = self.tallies["train"], []
-        augment = self.converter.augment if type(self.converter).augment is not Converter.augment else None
-        for example in examples:
-            if test_keys and example.prompt_hash() in test_keys:  # no hashing without a test split
-                self.skip("train", DEDUP_REASON)
-                continue
-            pending.append(self.line(example))
-            for copy in augment(example) if augment else ():
-                pending.append(self.line(copy))
-                tally.augmented += 1
-            if len(pending) >= WRITE_BATCH:
-                tally.written += len(pending)
-                handle.write("".join(pending))
-                pending.clear()
-        tally.written += len(pending)
-        handle.write("".join(pending))
-
-
-def printable(path) -> str:
-    """A path as text that UTF-8 can hold: the bytes of a file name that is not UTF-8 become ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _json_line(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str) + "\n"
+from .run import Run, Tally
 
 
 def _reservoir(examples: Iterable[Example], size: int, rng: random.Random) -> tuple[list[tuple[int, Example]], int]:

@@ -384,7 +384,7 @@ class DenseIndex:
 
 def default_cache_dir() -> Path:
     """$LFD_CACHE/indexes or ~/.cache/llamafactory-domains/indexes: shared by every output folder."""
-    from .commands.fetch import default_cache
+    from .catalog import default_cache
 
     return default_cache() / "indexes"
 

@@ -17,6 +17,6 @@ def lfd(capsys):
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """A tiny random Qwen2 model (`lfd tiny-model`, built-in corpus, seed 0), built once per session."""
-    from llamafactory_domains.plugin.commands.tiny_model import build_tiny_model
+    from llamafactory_domains.plugin.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))

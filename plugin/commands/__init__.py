@@ -2,7 +2,8 @@
 
 Each module has ``add_parser(subparsers)`` (which sets ``func`` to its ``run(args)``) and may have
 ``extend_parser(parser, argv)`` for options that depend on the arguments (a converter's own).
-Commands hold the command line; the work is done by the modules of the ``plugin`` package.
+A command holds its command line and what only it does; what is shared lives in the library
+modules of ``plugin`` (which never import a command: tests/test_architecture.py).
 """
 
 # command -> its module, in the order `lfd --help` lists them

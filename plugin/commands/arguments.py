@@ -21,7 +21,7 @@ class ExampleFirstParser(argparse.ArgumentParser):
             formatter.add_text(group.description)
             formatter.add_arguments(group._group_actions)
             formatter.end_section()
-        formatter.add_text(self.epilog)
+        formatter.add_text(self.epilog() if callable(self.epilog) else self.epilog)  # a callable: made when shown
         return formatter.format_help()
 
 

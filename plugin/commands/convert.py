@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from ...converters.base import Converter, converters
 from ..errors import UserError
-from ..pipeline import Tally, convert
+from ..pipeline import convert
 from ..records import FORMATS
+from ..run import Tally
 from .arguments import add_command, positive_int
 
 
 def from_catalog(args: argparse.Namespace, cls: type[Converter]) -> None:
     """Inputs, test files and default options from a catalog source already in the `lfd fetch` cache."""
-    from . import fetch
+    from .. import catalog
 
-    info = fetch.entry(args.from_catalog)
+    info = catalog.entry(args.from_catalog)
     if info.get("converter") != cls.name:
         raise UserError(f"catalog source {args.from_catalog!r} is converted by {info.get('converter') or 'no converter'}, "
                         f"not {cls.name}; run `lfd convert {info.get('converter')} --from-catalog {args.from_catalog} ...`")
-    cache = args.cache_dir or fetch.default_cache()
-    files = fetch.split_files(args.from_catalog, cache)
+    cache = args.cache_dir or catalog.default_cache()
+    files = catalog.split_files(args.from_catalog, cache)
     if args.inputs:
         raise UserError("give INPUT files or --from-catalog, not both")
     args.inputs = files["train"]
-    defaults = cls_parser_defaults(cls, fetch.catalog_args(args.from_catalog, cache))
+    defaults = cls_parser_defaults(cls, catalog.catalog_args(args.from_catalog, cache))
     for key, value in defaults.items():  # the catalog's options, unless given on the command line
         if getattr(args, key, None) in (None, False):
             setattr(args, key, value)
@@ -107,5 +109,21 @@ def extend_parser(parser: argparse.ArgumentParser, argv: list[str]) -> None:
             cls = converters.get(argv[1])
         except UserError:
             return  # reported properly when the command runs
+        parser.description = converter_help(cls, parser.description)
         group = parser.add_argument_group(f"{cls.name} options")
         cls.add_arguments(group)
+
+
+def converter_help(cls: type[Converter], description: str) -> str:
+    """`lfd convert NAME --help`: the converter's own command and example record, then the general text."""
+    if not cls.example_command:
+        return description
+    general = description.split("\n\n", 1)[-1]
+    parts = [f"example:\n  {cls.example_command}", (cls.__doc__ or "").strip().splitlines()[0]]
+    if cls.example_raw is not None and cls.example_output is not None:
+        shown = json.dumps(cls.example_raw, ensure_ascii=False)
+        produced = cls.example_output if isinstance(cls.example_output, list) else [cls.example_output]
+        given = f" (with {' '.join(cls.example_args)})" if cls.example_args else ""
+        parts.append(f"one raw record:\n  {shown}\nbecomes{given} ({cls.formats[0]}):\n"
+                     + "\n".join(f"  {json.dumps(record, ensure_ascii=False)}" for record in produced))
+    return "\n\n".join([*parts, general])

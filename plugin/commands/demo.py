@@ -23,9 +23,12 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import RECIPES, ROOT, report_html
+from .. import RECIPES, ROOT
 from ..errors import UserError
 from ..io.atomic import AtomicFiles
+from ..report import overview
+from ..report.markdown import render_markdown, summary_rows
+from ..report.terminal import print_table
 
 BUNDLED = ROOT / "data" / "samples"  # raw samples written by the project in the real formats (see each build.py)
 SAMPLES = BUNDLED / "med_norm"  # the clinical-term samples, which tests/recipes also trains on
@@ -247,62 +250,6 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def pct(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f}"
-
-
-def signed(diff, ci) -> str:
-    text = f"{100 * diff:+.1f}"
-    return f"{text} [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]" if ci else text
-
-
-def summary_rows(splits: list[report_html.Split]) -> list[list[str]]:
-    """Split, metric, base, tuned, Δ [95% CI], McNemar p, n: the headline metrics, scores ×100."""
-    rows = []
-    for split in splits:
-        report = split.report
-        for metric in split.headline:
-            if metric not in report["base"]["metrics"]:
-                continue
-            mark = " ↓" if report_html.lower_is_better(metric) else ""
-            p = report["mcnemar"].get(metric, {}).get("p")
-            rows.append([split.dataset, metric + mark, pct(report["base"]["metrics"][metric]),
-                         pct(report["tuned"]["metrics"].get(metric)),
-                         signed(report["diff"][metric], report["diff_ci95"].get(metric)),
-                         "—" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}", str(report["n"])])
-    return rows
-
-
-def markdown(view: report_html.Overview, tunings: list[tuple[str, str, int, list, float]]) -> str:
-    def table(head, rows, right):
-        lines = ["| " + " | ".join(head) + " |",
-                 "|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|"]
-        return "\n".join(lines + ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows])
-
-    parts = [f"# {view.title}", "", f"> {view.notes[0]}", "", *[f"{note}\n" for note in view.notes[1:]]]
-    parts += ["## Summary", "", table(["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]",
-                                       "McNemar p", "n"], summary_rows(view.splits), {2, 3, 4, 5, 6}), "",
-              "Scores ×100 with 95% bootstrap intervals (paired for Δ); ↓: lower is better.", ""]
-    for split in view.splits:
-        fields = [name for name in split.report["diff"] if "/" in name]
-        if not fields:
-            continue
-        base, tuned = split.report["base"]["metrics"], split.report["tuned"]["metrics"]
-        prefixes = list(dict.fromkeys(name.split("/", 1)[0] for name in fields))
-        names = list(dict.fromkeys(name.split("/", 1)[1] for name in fields))
-        rows = [[field_name] + [f"{pct(base.get(f'{p}/{field_name}'))} → {pct(tuned.get(f'{p}/{field_name}'))}"
-                                for p in prefixes] for field_name in names]
-        parts += [f"## {split.dataset}, by field (base → tuned)", "", table(["Field", *prefixes], rows,
-                                                                             set(range(1, len(prefixes) + 1))), ""]
-    rows = [[label, f"`recipes/{recipe}`", str(steps), f"{curve[-1][1]:.2f}" if curve else "—", f"{seconds:.0f} s"]
-            for label, recipe, steps, curve, seconds in tunings]
-    parts += ["## Fine-tunes", "", table(["Run", "Recipe", "Steps", "Last logged loss", "Time"], rows, {2, 3, 4}), ""]
-    pages = ", ".join(f"[{s.dataset}]({s.link})" for s in view.splits)
-    parts += ["## Files", "", "- [index.html](index.html): the charts, the flipped items and how it was made",
-              f"- every metric and item of a split: {pages}", ""]
-    return "\n".join(parts)
-
-
 def run(args) -> int:
     started = time.monotonic()
     work: Path = args.work_dir.resolve()
@@ -323,7 +270,7 @@ def run(args) -> int:
         step(2, total, f"using the model in {model}")
     else:
         step(2, total, f"building the tiny stand-in model in {model} (random weights: it learns formats, not medicine)")
-        from .tiny_model import build_tiny_model
+        from ..tiny_model import build_tiny_model
 
         build_tiny_model(model, corpus=[data / f"{s.name}_{part}.jsonl" for s in SPLITS for part in ("train", "test")])
 
@@ -337,8 +284,6 @@ def run(args) -> int:
     step(5, total, "writing the overview page and the Markdown summary")
     index, summary = write_reports(args, reports, work, model, splits, jobs, tuned, time.monotonic() - started)
 
-    from .eval import print_table
-
     print(f"reports: {index} (open it in a browser), {summary}")
     print_table(["test split", "metric", "base", "tuned", "tuned - base [95% CI]", "McNemar p", "n"],
                 summary_rows(splits), right={2, 3, 4, 5, 6})
@@ -349,7 +294,7 @@ def run(args) -> int:
     return 0
 
 
-def compare_splits(reports: Path, info: Path, predictions: dict) -> list[report_html.Split]:
+def compare_splits(reports: Path, info: Path, predictions: dict) -> list[overview.Split]:
     """`lfd compare` of each split (its tables saved as compare.txt), read back for the overview."""
     splits = []
     for split in SPLITS:
@@ -362,7 +307,7 @@ def compare_splits(reports: Path, info: Path, predictions: dict) -> list[report_
                 "--html", out / "compare.html")
         tuning = TUNINGS[split.tuning]
         tuned_by = f"{tuning.label} · `recipes/{tuning.recipe}` on {tuning.datasets.replace(',', ' + ')}"
-        splits.append(report_html.Split(
+        splits.append(overview.Split(
             f"{split.name}_test", tuned_by,
             json.loads((out / "compare.json").read_text(encoding="utf-8")), list(split.headline),
             f"{split.name}/compare.html", split.task))
@@ -382,7 +327,7 @@ def write_reports(args, reports: Path, work: Path, model: Path, splits, jobs: li
                  "base and the tuned model and scored with `lfd compare`: scores ×100 with 95% bootstrap intervals, "
                  "Δ = tuned − base with a paired interval, p = exact McNemar test on the items that flipped.")
     curves = {f"{TUNINGS[name].label} ({TUNINGS[name].recipe})": losses(path) for name, path in tuned.items()}
-    view = report_html.Overview(
+    view = overview.Overview(
         title="Base vs tuned on three test splits",
         notes=notes,
         meta=[("Model", f"`{shown(model)}`"), ("Steps per fine-tune", str(args.steps)),
@@ -398,8 +343,8 @@ def write_reports(args, reports: Path, work: Path, model: Path, splits, jobs: li
                  for name, t in TUNINGS.items()]
     index, summary = reports / "index.html", reports / "summary.md"
     with AtomicFiles() as files:
-        files.open(index).write(report_html.render_overview(view))
-        files.open(summary).write(markdown(view, trainings))
+        files.open(index).write(overview.render_overview(view))
+        files.open(summary).write(render_markdown(view, trainings))
         files.commit()
     return index, summary
 

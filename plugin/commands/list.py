@@ -1,4 +1,4 @@
-"""`lfd list`: converters, evaluators and recipes with a one-line description each."""
+"""`lfd list`: converters, evaluators (with their options) and recipes with a one-line description each."""
 
 from __future__ import annotations
 
@@ -21,19 +21,32 @@ def recipes() -> list[Path]:
     return sorted(RECIPES.glob("*.yaml"))
 
 
+def evaluator_rows() -> list[tuple[str, str, list[str]]]:
+    """(name, description, its option lines ``key=default (type): help``) of every evaluator."""
+    return [(n, evaluators.describe(n), evaluators.get(n).describe_options() or ["(no options)"])
+            for n in evaluators.names()]
+
+
+def listing(rows: list[tuple[str, str, list[str]]]) -> list[str]:
+    """``  NAME  description`` lines, names padded to one width, each followed by its details indented
+    under the description; `lfd eval --help` lists the evaluators with it too."""
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = []
+    for name, text, details in rows:
+        lines.append(f"  {name.ljust(width)}  {text}")
+        lines += [f"  {' ' * width}    {detail}" for detail in details]
+    return lines or ["  (none)"]
+
+
 def run(args) -> int:
     sections = [
-        ("converters", [(n, converters.describe(n)) for n in converters.names()]),
-        ("evaluators", [(n, evaluators.describe(n)) for n in evaluators.names()]),
-        (f"recipes ({RECIPES})", [(p.name, recipe_summary(p)) for p in recipes()]),
+        ("converters", [(n, converters.describe(n), []) for n in converters.names()]),
+        ("evaluators", evaluator_rows()),
+        (f"recipes ({RECIPES})", [(p.name, recipe_summary(p), []) for p in recipes()]),
     ]
     for title, rows in sections:
         print(f"{title}:")
-        width = max((len(name) for name, _ in rows), default=0)
-        for name, text in rows:
-            print(f"  {name.ljust(width)}  {text}")
-        if not rows:
-            print("  (none)")
+        print("\n".join(listing(rows)))
     return 0
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError, where
-from ..readers import read_json_lines
+from ..io.json_lines import read_json_lines
 
 BATCH = 512
 PERCENTILES = (50, 90, 99)

@@ -13,8 +13,8 @@ from llamafactory_domains.evaluators.json_fields import (
     repair_json,
     rouge_l,
 )
-from llamafactory_domains.plugin.commands.eval import build_evaluators
 from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.scoring import build_evaluators
 
 # the two reference reports of IMCS-V2 record 10626355 (shared/samples/imcs_v2_mrg)
 REPORTS = [

@@ -1,4 +1,5 @@
 import pytest
+from llamafactory_domains.plugin.io.rows import Skip
 from llamafactory_domains.plugin.mcq import (
     Question,
     answer_letters,
@@ -6,7 +7,6 @@ from llamafactory_domains.plugin.mcq import (
     options_from_text,
     true_false,
 )
-from llamafactory_domains.plugin.readers import Skip
 
 OPTIONS = {"A": "小叶型肺炎", "B": "浸润性肺结核", "C": "继发性肺结核", "D": "原发性肺结核", "E": "粟粒型肺结核"}
 

@@ -22,10 +22,11 @@ from llamafactory_domains.evaluators.json_fields import (
     repair_json,
 )
 from llamafactory_domains.plugin import parallel as in_parts
-from llamafactory_domains.plugin import pipeline, readers
+from llamafactory_domains.plugin import pipeline
 from llamafactory_domains.plugin.cli import build_parser
 from llamafactory_domains.plugin.errors import UserError
-from llamafactory_domains.plugin.readers import _json_container, _Scanner
+from llamafactory_domains.plugin.io import json_files
+from llamafactory_domains.plugin.io.json_exact import Scanner, json_container
 
 # no example database: failing examples are not stored in the repository (shrunk ones are printed)
 SMALL = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,7 +45,7 @@ LAYOUTS = st.fixed_dictionaries({"indent": st.sampled_from([None, 0, 1, 4, "\t"]
 
 def scan(text: str, chunk: int) -> list:
     path = Path("x.json")
-    return [row.data for row in _json_container(_Scanner(io.StringIO(text), path, chunk=chunk), path)]
+    return [row.data for row in json_container(Scanner(io.StringIO(text), path, chunk=chunk), path)]
 
 
 # ---------------------------------------------------------------- the streaming JSON scanner
@@ -80,18 +81,18 @@ def test_a_cut_array_is_an_error_never_fewer_records(values, layout, chunk, cut)
                         min_size=3, max_size=30),
        count=st.integers(2, 5), jsonl=st.booleans())
 def test_parts_of_a_file_hold_exactly_its_records(records, count, jsonl):
-    """Split at candidate record starts (readers.json_parts), the parts read back all records in order."""
-    with tempfile.TemporaryDirectory() as folder, mock.patch.object(readers, "PART_MIN_BYTES", 0):
+    """Split at candidate record starts (json_files.json_parts), the parts read back all records in order."""
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(json_files, "PART_MIN_BYTES", 0):
         path = Path(folder) / "a.json"
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records) if jsonl else \
             json.dumps(records, ensure_ascii=False, indent=4)
         path.write_text(text, encoding="utf-8")
-        split = readers.json_parts(path, None, count)
+        split = json_files.json_parts(path, None, count)
         assume(split is not None)
         found_jsonl, parts = split
         assert found_jsonl == (jsonl and len(records) > 1)
         read = [row.data for index, part in enumerate(parts)
-                for row in readers.iter_json_part(path, part, None, found_jsonl, index == 0, index == len(parts) - 1)]
+                for row in json_files.iter_json_part(path, part, None, found_jsonl, index == 0, index == len(parts) - 1)]
     assert read == records
 
 
@@ -211,7 +212,7 @@ def test_conversion_in_parallel_parts_writes_the_same_bytes(records, workers, he
     results = []
     for parallel in (False, True):
         with tempfile.TemporaryDirectory() as folder, \
-                mock.patch.object(readers, "PART_MIN_BYTES", 0 if parallel else 1 << 62), \
+                mock.patch.object(json_files, "PART_MIN_BYTES", 0 if parallel else 1 << 62), \
                 mock.patch.object(in_parts, "usable_cpus", lambda: workers):
             src, test = Path(folder) / "train_0001_of_0001.json", Path(folder) / "test.json"
             src.write_text(json.dumps(records, ensure_ascii=False, indent=4), encoding="utf-8")
@@ -232,16 +233,16 @@ def test_conversion_in_parallel_parts_writes_the_same_bytes(records, workers, he
 def test_a_wrong_split_point_falls_back_to_one_pass(tmp_path, monkeypatch):
     """Irregular indentation puts a nested object where a record start is expected: the part before it
     does not end cleanly, so the file is read whole and the output is the same."""
-    monkeypatch.setattr(readers, "PART_MIN_BYTES", 0)
+    monkeypatch.setattr(json_files, "PART_MIN_BYTES", 0)
     monkeypatch.setattr(in_parts, "usable_cpus", lambda: 2)
     record = {"instruction": "头痛", "input": "怎么办", "output": "休息", "history": None}
     nested = '    {"instruction": "高血压", "input": "能吃党参吗", "output": "可以", "history": [\n    {"q": 1},\n    {"q": 2}]}'
     body = ",\n".join(["    " + json.dumps(record, ensure_ascii=False)] * 3 + [nested] * 3 + ["    " + json.dumps(record)] * 2)
     src = tmp_path / "irregular.json"
     src.write_text("[\n" + body + "\n]\n", encoding="utf-8")
-    jsonl, parts = readers.json_parts(src, None, 2)  # a split point is found, and it is wrong:
+    jsonl, parts = json_files.json_parts(src, None, 2)  # a split point is found, and it is wrong:
     with pytest.raises(UserError, match="not whole records|invalid JSON"):
-        list(readers.iter_json_part(src, parts[0], None, jsonl, True, False))
+        list(json_files.iter_json_part(src, parts[0], None, jsonl, True, False))
     argv = ["convert", "med_dialog", str(src), "--out-dir", str(tmp_path / "out")]
     summary = pipeline.convert(build_parser(argv).parse_args(argv))
     assert summary["tallies"]["train"].written == 8

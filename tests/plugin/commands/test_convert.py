@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llamafactory_domains.plugin.pipeline import DEDUP_REASON
+from llamafactory_domains.plugin.run import DEDUP_REASON
 
 
 def write_chip(path, records):

@@ -8,7 +8,8 @@ from llamafactory_domains.plugin.commands.dataset_info import (
 
 def test_repo_dataset_info_is_the_generated_fragment():
     """Regenerate with `make dataset-info` (= `lfd dataset-info --out dataset_info.json`)."""
-    assert json.loads(REPO_FRAGMENT.read_text(encoding="utf-8")) == builtin_fragment()
+    assert json.loads(REPO_FRAGMENT.read_text(encoding="utf-8")) == builtin_fragment(), \
+        "dataset_info.json is not the generated fragment: run `make dataset-info`"
 
 
 def test_every_builtin_entry_carries_the_full_mapping():

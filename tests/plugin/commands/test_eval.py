@@ -1,14 +1,7 @@
 import json
-from typing import ClassVar
+import re
 
 import pytest
-from llamafactory_domains.evaluators.base import Evaluator, Prediction
-from llamafactory_domains.plugin.commands.eval import (
-    confidence_intervals,
-    parse_spec,
-    reference,
-)
-from llamafactory_domains.plugin.errors import UserError
 
 LABELS = ["膝骨关节病##膝关节游离体", "高血压", "糖尿病", "COPD"]
 PREDICTS = ["膝关节游离体##膝骨关节病", "高血压", "糖尿", "copd"]
@@ -234,63 +227,30 @@ def test_json_array_test_file(workdir, lfd):
     assert lfd("eval", "pred.jsonl", "--dataset", "med_norm")[0] == 0
 
 
-def test_sharegpt_reference_is_the_last_message():
-    entry = {"formatting": "sharegpt", "columns": {"messages": "conversations"}}
-    record = {"conversations": [{"from": "human", "value": "原始词:x"}, {"from": "gpt", "value": "高血压"}]}
-    assert reference(record, entry) == "高血压"
-
-
-def test_spec_parsing_types_values():
-    assert parse_spec(" exact_match : ignore_case=TRUE, n=3, t=0.5, mode=a b ") == (
-        "exact_match",
-        {"ignore_case": True, "n": 3, "t": 0.5, "mode": "a b"},
-    )
-    with pytest.raises(UserError, match="no evaluator name"):
-        parse_spec(":x=1")
-
-
-class Length(Evaluator):
-    """Fraction of the label's length the prediction reaches (not a 0/1 metric)."""
-
-    name = "length"
-    options: ClassVar = {"cap": 1.0}
-
-    def score(self, item):
-        return {"length": min(self.cap, len(item.predict) / max(1, len(item.label)))}
-
-
-def test_bootstrap_interval_for_a_graded_metric_is_fixed_and_holds_the_mean():
-    evaluator = Length()
-    per_item = [evaluator.score(Prediction("", "x" * n, "x" * 10)) for n in range(11)]
-    mean = evaluator.aggregate(per_item)["length"]
-    first, second = confidence_intervals(evaluator, per_item), confidence_intervals(evaluator, per_item)
-    assert first == second
-    lo, hi = first["length"]
-    assert 0 <= lo < mean < hi <= 1
-
-
-def test_evaluator_options_are_typed_by_their_default():
-    assert Length(cap=1).cap == 1.0
-    with pytest.raises(UserError, match="option cap of evaluator 'length' must be a number, got 'big'"):
-        Length(cap="big")
-
-
-class LengthMean(Length):
-    """The same mean through a custom aggregate: the bootstrap calls it on every resample."""
-
-    def aggregate(self, per_item):
-        return Evaluator.aggregate(self, per_item)
-
-
-def test_vectorised_bootstrap_matches_aggregating_each_resample():
-    per_item = [{"length": n / 30, "rare": (float(n % 2) if n % 3 == 0 else None)} for n in range(30)]
-    fast, slow = confidence_intervals(Length(), per_item), confidence_intervals(LengthMean(), per_item)
-    assert list(fast) == list(slow) == ["length", "rare"]
-    for name in fast:
-        assert fast[name] == pytest.approx(slow[name], abs=1e-12)
-
-
 def test_bootstrap_option_sets_the_resamples(workdir, lfd):
     code, _, _ = lfd("eval", "pred.jsonl", "-e", "exact_match", "--bootstrap", "50", "--out", "report.json")
     report = json.loads((workdir / "report.json").read_text(encoding="utf-8"))
     assert code == 0 and report["bootstrap"] == {"draws": 50, "seed": 0}
+
+
+def test_bootstrap_must_be_a_positive_count(tmp_path, lfd, capsys):
+    with pytest.raises(SystemExit):
+        lfd("eval", tmp_path / "pred.jsonl", "-e", "exact_match", "--bootstrap", "0")
+    assert "expected a positive whole number, got '0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_help_ends_with_every_evaluator_and_its_options(lfd, capsys, command):
+    with pytest.raises(SystemExit) as exit:
+        lfd(command, "--help")
+    assert exit.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"example:\n  lfd {command} ")
+    epilog = text[text.index("\nevaluators (-e NAME"):]
+    assert re.search(r"^  exact_match +Exact match after stripping whitespace", epilog, re.MULTILINE)
+    assert re.search(r"^ {6,}ignore_case=false \(true\|false\): compare case-insensitively", epilog, re.MULTILINE)
+    assert re.search(r"^ {6,}level=word \(text\): word: jieba words", epilog, re.MULTILINE)
+    assert re.search(r"^ {6,}num_layers=-1 \(int\): ", epilog, re.MULTILINE)
+    assert re.search(r"^  choice +Choice questions.*\n {6,}\(no options\)$", epilog, re.MULTILINE)
+    for name in ("bertscore", "bleu_zh", "choice", "exact_match", "json_fields", "rouge_zh"):
+        assert re.search(rf"^  {name} ", epilog, re.MULTILINE), name

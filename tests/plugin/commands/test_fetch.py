@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from llamafactory_domains.plugin.commands.fetch import catalog, hub_reachable
+from llamafactory_domains.plugin.catalog import catalog
+from llamafactory_domains.plugin.commands.fetch import hub_reachable
 from openpyxl import Workbook
 
 

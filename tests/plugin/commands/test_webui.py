@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from llamafactory_domains.plugin.commands import webui
+from llamafactory_domains.plugin import board as llamaboard
 from llamafactory_domains.plugin.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,15 +23,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KNOWN_RECORD = "慢性乙型病毒性肝炎"  # the first raw term of yidu_n7k_train.xlsx
-TRAIN_RECIPES = sorted(p.name for p in webui.RECIPES.glob("*.yaml") if webui.is_train_recipe(webui.load_recipe(p)))
-PREDICT_RECIPES = sorted(p.name for p in webui.RECIPES.glob("*.yaml") if p.name not in TRAIN_RECIPES)
+TRAIN_RECIPES = sorted(p.name for p in llamaboard.RECIPES.glob("*.yaml") if llamaboard.is_train_recipe(llamaboard.load_recipe(p)))
+PREDICT_RECIPES = sorted(p.name for p in llamaboard.RECIPES.glob("*.yaml") if p.name not in TRAIN_RECIPES)
 
 
 def board_train_args(config: dict) -> dict:
     """What llamafactory/webui/runner.py `_parse_train_args` builds from these element values (0.9.5)."""
     get = config.__getitem__
     args = dict(
-        stage=webui.board_stages()[get("train.training_stage")], do_train=True,
+        stage=llamaboard.board_stages()[get("train.training_stage")], do_train=True,
         preprocessing_num_workers=16, finetuning_type=get("top.finetuning_type"), template=get("top.template"),
         dataset=",".join(get("train.dataset")), cutoff_len=get("train.cutoff_len"),
         learning_rate=float(get("train.learning_rate")), num_train_epochs=float(get("train.num_train_epochs")),
@@ -56,7 +56,7 @@ def board_train_args(config: dict) -> dict:
 
 def board_element_ids() -> set[str]:
     """The ids LlamaBoard's Manager knows (`top.<name>`, `train.<name>`), read from the installed UI source."""
-    spec_dir = Path(webui.importlib.util.find_spec("llamafactory").submodule_search_locations[0]) / "webui"
+    spec_dir = Path(llamaboard.importlib.util.find_spec("llamafactory").submodule_search_locations[0]) / "webui"
     ids = set()
     for tab, files in (("top", ["components/top.py"]), ("train", ["components/train.py", "components/data.py"])):
         for file in files:
@@ -67,8 +67,8 @@ def board_element_ids() -> set[str]:
 
 
 def test_med_norm_lora_becomes_a_saved_configuration(tmp_path):
-    recipe = webui.load_recipe(webui.RECIPES / "med_norm_lora.yaml")
-    config, _ = webui.recipe_to_board(recipe, tmp_path / "data")
+    recipe = llamaboard.load_recipe(llamaboard.RECIPES / "med_norm_lora.yaml")
+    config, _ = llamaboard.recipe_to_board(recipe, tmp_path / "data")
     assert config["train.learning_rate"] == "1e-4"  # a text box: the runner does float() on it
     assert float(config["train.learning_rate"]) == recipe["learning_rate"]
     assert config["train.dataset"] == ["med_norm_train"]  # a multiselect: the runner joins it with ","
@@ -90,8 +90,8 @@ def test_med_norm_lora_becomes_a_saved_configuration(tmp_path):
 
 @pytest.mark.parametrize("name", TRAIN_RECIPES)
 def test_the_board_would_start_the_recipes_training(tmp_path, name):
-    recipe = webui.load_recipe(webui.RECIPES / name)
-    config, _ = webui.recipe_to_board(recipe, tmp_path)
+    recipe = llamaboard.load_recipe(llamaboard.RECIPES / name)
+    config, _ = llamaboard.recipe_to_board(recipe, tmp_path)
     assert set(config) <= board_element_ids(), "ids LlamaBoard's load_args cannot resolve"
     args = board_train_args(config)
     for key, value in recipe.items():
@@ -105,9 +105,9 @@ def test_the_board_would_start_the_recipes_training(tmp_path, name):
 
 
 def test_quantized_and_glm4_recipes():
-    qlora, _ = webui.recipe_to_board(webui.load_recipe(webui.RECIPES / "med_qlora.yaml"), Path("/d"))
+    qlora, _ = llamaboard.recipe_to_board(llamaboard.load_recipe(llamaboard.RECIPES / "med_qlora.yaml"), Path("/d"))
     assert (qlora["top.quantization_bit"], qlora["top.quantization_method"]) == ("4", "bnb")
-    glm4, _ = webui.recipe_to_board(webui.load_recipe(webui.RECIPES / "safety_lora_glm4.yaml"), Path("/d"))
+    glm4, _ = llamaboard.recipe_to_board(llamaboard.load_recipe(llamaboard.RECIPES / "safety_lora_glm4.yaml"), Path("/d"))
     assert (glm4["top.model_name"], glm4["top.template"]) == ("GLM-4-9B-Chat", "glm4")
 
 
@@ -117,8 +117,8 @@ def test_only_train_recipes_are_written_and_user_files_survive(tmp_path):
     mine = home / "llamaboard_config" / "med_lora.yaml"
     mine.write_text("train.learning_rate: '3e-4'\n", encoding="utf-8")
     stale = home / "llamaboard_config" / "gone.yaml"
-    stale.write_text(webui.MARK + " from recipes/gone.yaml\n", encoding="utf-8")
-    written, notes = webui.write_saved_configs(home, data)
+    stale.write_text(llamaboard.MARK + " from recipes/gone.yaml\n", encoding="utf-8")
+    written, notes = llamaboard.write_saved_configs(home, data)
     assert sorted(p.name for p in written) == sorted(set(TRAIN_RECIPES) - {"med_lora.yaml"})
     assert PREDICT_RECIPES and not any((home / "llamaboard_config" / n).exists() for n in PREDICT_RECIPES)
     assert mine.read_text(encoding="utf-8") == "train.learning_rate: '3e-4'\n" and not stale.exists()
@@ -132,16 +132,16 @@ def test_a_downloaded_model_is_filled_in_and_remembered(tmp_path):
     model.mkdir(parents=True)
     recipes, home = tmp_path / "recipes", tmp_path / "home"
     recipes.mkdir()
-    shutil.copy(webui.RECIPES / "med_norm_lora.yaml", recipes)
-    written, _ = webui.write_saved_configs(home, tmp_path / "data", recipes, base_dir=tmp_path)
+    shutil.copy(llamaboard.RECIPES / "med_norm_lora.yaml", recipes)
+    written, _ = llamaboard.write_saved_configs(home, tmp_path / "data", recipes, base_dir=tmp_path)
     config = yaml.safe_load(written[0].read_text(encoding="utf-8"))
     assert config["top.model_path"] == str(model.resolve())
     user_config = home / "llamaboard_cache" / "user_config.yaml"
-    webui.remember_model_paths(home, written)  # what the board fills in when this model is chosen
+    llamaboard.remember_model_paths(home, written)  # what the board fills in when this model is chosen
     assert yaml.safe_load(user_config.read_text(encoding="utf-8"))["path_dict"] == {
         "Qwen2.5-0.5B-Instruct": str(model.resolve())}
     user_config.write_text("path_dict: {Qwen2.5-0.5B-Instruct: /mine}\nlang: zh\n", encoding="utf-8")
-    webui.remember_model_paths(home, written)
+    llamaboard.remember_model_paths(home, written)
     kept = yaml.safe_load(user_config.read_text(encoding="utf-8"))
     assert kept["path_dict"] == {"Qwen2.5-0.5B-Instruct": "/mine"} and kept["lang"] == "zh"
 
@@ -149,14 +149,14 @@ def test_a_downloaded_model_is_filled_in_and_remembered(tmp_path):
 def test_board_home_is_a_folder_whose_data_is_ours(tmp_path, monkeypatch):
     data = tmp_path / "proj" / "data"
     data.mkdir(parents=True)
-    assert webui.board_home(data, None) == (tmp_path / "proj", None)
+    assert llamaboard.board_home(data, None) == (tmp_path / "proj", None)
     other = tmp_path / "converted"
     other.mkdir()
     monkeypatch.chdir(tmp_path)
-    home, linked = webui.board_home(other, None)
+    home, linked = llamaboard.board_home(other, None)
     assert home == tmp_path and (tmp_path / "data").resolve() == other and "linked" in linked
     with pytest.raises(UserError, match="--work-dir"):
-        webui.board_home(data, tmp_path / "proj" / "..")  # its data is `converted`, not proj/data
+        llamaboard.board_home(data, tmp_path / "proj" / "..")  # its data is `converted`, not proj/data
 
 
 def test_cli_refuses_a_folder_without_datasets_and_prepares_with_no_start(lfd, tmp_path):

@@ -1,12 +1,12 @@
 import json
 
 import pytest
-from llamafactory_domains.plugin.commands.tiny_model import (
+from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.tiny_model import (
     DEFAULT_SYSTEM,
     build_tiny_model,
     corpus_lines,
 )
-from llamafactory_domains.plugin.errors import UserError
 
 TEXT = "左膝退变伴游离体 -> 膝骨关节病##膝关节游离体 (ICD-10 M17.9)"
 

@@ -1,14 +1,8 @@
 import json
 
-import pytest
-from llamafactory_domains.plugin.report_html import (
-    Change,
-    Example,
-    Page,
-    Run,
-    prompt_excerpt,
-    render,
-)
+from llamafactory_domains.plugin.report.html import Run
+from llamafactory_domains.plugin.report.page import Example, Page, render
+from llamafactory_domains.plugin.scoring import Change
 
 FIELDS = ["主诉", "现病史", "诊断"]
 
@@ -19,28 +13,6 @@ def assert_self_contained(page: str):
     assert "<svg" in page
     for external in ("http://", "https://", "<script", "<link", "<img", "<iframe", "@import", "url("):
         assert external not in page, external
-
-
-@pytest.mark.parametrize(
-    "prompt",
-    [
-        "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n原始词:高血压<|im_end|>\n<|im_start|>assistant\n",
-        ("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nsys<|eot_id|><|start_header_id|>user"
-         "<|end_header_id|>\n\n原始词:高血压<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"),
-        "[gMASK]<sop><|system|>\nsys<|user|>\n原始词:高血压<|assistant|>",
-        "<s>[INST] 原始词:高血压 [/INST]",
-        "Human: 原始词:高血压\nAssistant:",
-        "<|im_start|>user\n原始词:高血压<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
-    ],
-)
-def test_prompt_excerpt_finds_the_question_in_common_templates(prompt):
-    assert prompt_excerpt(prompt) == "原始词:高血压"
-
-
-def test_prompt_excerpt_keeps_the_last_user_turn_and_cuts_long_text():
-    prompt = "<|im_start|>user\n第一问<|im_end|>\n<|im_start|>assistant\n答<|im_end|>\n<|im_start|>user\n" + "咳" * 500
-    excerpt = prompt_excerpt(prompt, width=50)
-    assert excerpt == "咳" * 49 + "…"
 
 
 def run(name, shift):
@@ -102,9 +74,3 @@ def test_eval_html_shows_the_lowest_scoring_items_first(tmp_path, lfd):
     assert page.index("原始词:糖尿病") < page.index("原始词:高血压")  # the miss first
     assert "✗ exact_match" in page and "66.7" in page
     assert json.loads((tmp_path / "out/report.json").read_text(encoding="utf-8"))["bootstrap"]["draws"] == 200
-
-
-def test_bootstrap_must_be_a_positive_count(tmp_path, lfd, capsys):
-    with pytest.raises(SystemExit):
-        lfd("eval", tmp_path / "pred.jsonl", "-e", "exact_match", "--bootstrap", "0")
-    assert "expected a positive whole number, got '0'" in capsys.readouterr().err

@@ -1,0 +1,167 @@
+"""Bytes to text: the encodings the raw dumps come in (detected, or passed as ``--encoding``), the
+byte ranges and progress bar every reader reads through, and decoding failures as one-line errors."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import UserError
+from .rows import Row
+
+CHUNK = 1 << 20
+SNIFF = 1 << 16
+# encodings (codecs.lookup names) in which a \u in the text is the bytes b"\\u" (a multi-byte character
+# may hold a 0x5C byte in GBK/GB18030/Big5: that only costs a needless check)
+ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "ascii", "latin-1", "iso8859-1", "cp1252"}
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 — the encodings these dumps come in."""
+    with open(path, "rb") as f:
+        return encoding_of(f.read(SNIFF), path)
+
+
+def encoding_of(head: bytes, path) -> str:
+    """The encoding of a file (or zip member) that starts with ``head``; ``path`` names it in the error."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    candidates = ("utf-8", "gb18030")
+    if head.count(0) > len(head) // 8:  # ASCII punctuation and digits in UTF-16 without a BOM
+        candidates = ("utf-16-le",) if head[1::2].count(0) > head[0::2].count(0) else ("utf-16-be",)
+    for encoding in candidates:
+        try:  # not final: a file cut off mid-character is still this encoding (and reported as truncated)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise UserError(f"{path}: neither UTF-8 nor GB18030 text; pass --encoding with the file's encoding")
+
+
+def progress_bar(path: Path, size: int):
+    """A tqdm bar over ``size`` bytes of ``path`` on stderr, or None for a small file or no terminal."""
+    if size <= 8 * CHUNK or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # imported only now: a quicker start
+
+    return tqdm(total=size, unit="B", unit_scale=True, desc=path.name, file=sys.stderr, disable=None, leave=False)
+
+
+class Range(io.RawIOBase):
+    """The bytes ``[start, end)`` of a file; ``progress``: with a progress bar (on a terminal)."""
+
+    def __init__(self, path: Path, start: int, end: int, progress: bool = False):
+        self._file = open(path, "rb")
+        self._file.seek(start)
+        self._left = end - start
+        self._bar = progress_bar(path, end - start) if progress else None
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = self._file.readinto(memoryview(buffer)[: self._left])
+        self._left -= n
+        if self._bar is not None:
+            self._bar.update(n)
+        return n
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+        self._file.close()
+        super().close()
+
+
+def whole_file(path: Path) -> Range:
+    """All of a file, with a progress bar (on a terminal)."""
+    return Range(path, 0, path.stat().st_size, progress=True)
+
+
+def open_text(path: Path, encoding: str | None):
+    return text_stream(whole_file(path), encoding or detect_encoding(path))
+
+
+def codec_of(encoding: str) -> str:
+    """The codec to read ``encoding`` with: UTF-8 drops a leading BOM (it is never part of the data)."""
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(f"unknown encoding {encoding!r}; use e.g. --encoding utf-8 or --encoding gb18030") from None
+    return encoding
+
+
+def is_utf8(path: Path, encoding: str | None) -> bool:
+    """Whether ``path`` is read as UTF-8 (``encoding``, or the detected one), with or without a BOM."""
+    return codec_of(encoding or detect_encoding(path)).replace("_", "-").lower() == "utf-8-sig"
+
+
+def text_stream(raw, encoding: str):
+    """A text stream over the binary stream ``raw``."""
+    return io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding=codec_of(encoding), newline="")
+
+
+class Decoded:
+    """``read(size)`` of text decoded from the binary stream ``raw`` in blocks of ``size`` bytes.
+
+    The JSON scanner's reader: a third of the time of a TextIOWrapper, which decodes in 8 KB pieces.
+    """
+
+    def __init__(self, raw, encoding: str):
+        self.raw = raw
+        codec = codec_of(encoding)
+        self.decoder = codecs.getincrementaldecoder(codec)()
+        # whether the text of the last read may hold a \u escape: told from the bytes (a tenth of the
+        # time of searching the text) where the encoding writes ASCII as ASCII
+        self.escapes, self._ascii = True, codecs.lookup(codec).name in ASCII_COMPATIBLE
+        self._backslash = False  # the last block ended with a backslash
+
+    def read(self, size: int = CHUNK) -> str:
+        """Up to ``size`` bytes' worth of text; "" only at the end of the stream."""
+        while True:
+            block = self.raw.read(size)
+            text = self.decoder.decode(block, final=not block)
+            if self._ascii and block:
+                first = block.find(b"\\")  # memchr: no backslash at all is the common case
+                self.escapes = (first >= 0 and b"\\u" in block[first:]) or (self._backslash and block[:1] == b"u")
+                self._backslash = block[-1:] == b"\\"
+            if text or not block:
+                return text
+
+    def close(self):
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def decode_guard(path: Path, encoding: str | None, rows: Iterator[Row]) -> Iterator[Row]:
+    """Turns a decoding failure deep in a file into a one-line error that suggests --encoding."""
+    last = None
+    try:
+        for row in rows:
+            last = row
+            yield row
+    except UnicodeDecodeError as err:
+        raise decode_error(path, encoding, err, last.location if last else "the start") from None
+
+
+def decode_error(path, encoding: str | None, err: UnicodeDecodeError, last: str) -> UserError:
+    """The error for text of ``path`` that does not decode, after the record at ``last``."""
+    if err.reason == "unexpected end of data":  # only raised at the end of the input
+        return UserError(f"{path}: ends in the middle of a character after {last}: the file is truncated; "
+                         "download or copy it again")
+    used = encoding or "the detected encoding"
+    other = "gb18030" if "utf" in (err.encoding or "").lower() else "utf-8"
+    return UserError(f"{path}: cannot decode as {err.encoding or used} after {last}; "
+                     f"pass --encoding {other} (or the file's real encoding)")

@@ -1,0 +1,61 @@
+"""The Markdown summary of `lfd demo` (summary.md): the overview's numbers as tables, scores ×100."""
+
+from __future__ import annotations
+
+from .html import metric_label, p_text
+from .overview import Overview, Split
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}"
+
+
+def signed(diff, ci) -> str:
+    text = f"{100 * diff:+.1f}"
+    return f"{text} [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]" if ci else text
+
+
+def summary_rows(splits: list[Split]) -> list[list[str]]:
+    """Split, metric, base, tuned, Δ [95% CI], McNemar p, n: the headline metrics, scores ×100."""
+    rows = []
+    for split in splits:
+        report = split.report
+        for metric in split.headline:
+            if metric not in report["base"]["metrics"]:
+                continue
+            rows.append([split.dataset, metric_label(metric), pct(report["base"]["metrics"][metric]),
+                         pct(report["tuned"]["metrics"].get(metric)),
+                         signed(report["diff"][metric], report["diff_ci95"].get(metric)),
+                         p_text(report["mcnemar"].get(metric, {}).get("p")), str(report["n"])])
+    return rows
+
+
+def render_markdown(view: Overview, tunings: list[tuple[str, str, int, list, float]]) -> str:
+    """summary.md of ``view``; ``tunings`` are (label, recipe, steps, loss curve, seconds) of each fine-tune."""
+    def table(head, rows, right):
+        lines = ["| " + " | ".join(head) + " |",
+                 "|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows])
+
+    parts = [f"# {view.title}", "", f"> {view.notes[0]}", "", *[f"{note}\n" for note in view.notes[1:]]]
+    parts += ["## Summary", "", table(["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]",
+                                       "McNemar p", "n"], summary_rows(view.splits), {2, 3, 4, 5, 6}), "",
+              "Scores ×100 with 95% bootstrap intervals (paired for Δ); ↓: lower is better.", ""]
+    for split in view.splits:
+        fields = [name for name in split.report["diff"] if "/" in name]
+        if not fields:
+            continue
+        base, tuned = split.report["base"]["metrics"], split.report["tuned"]["metrics"]
+        prefixes = list(dict.fromkeys(name.split("/", 1)[0] for name in fields))
+        names = list(dict.fromkeys(name.split("/", 1)[1] for name in fields))
+        rows = [[field_name] + [f"{pct(base.get(f'{p}/{field_name}'))} → {pct(tuned.get(f'{p}/{field_name}'))}"
+                                for p in prefixes] for field_name in names]
+        parts += [f"## {split.dataset}, by field (base → tuned)", "", table(["Field", *prefixes], rows,
+                                                                             set(range(1, len(prefixes) + 1))), ""]
+    rows = [[label, f"`recipes/{recipe}`", str(steps), f"{curve[-1][1]:.2f}" if curve else "—", f"{seconds:.0f} s"]
+            for label, recipe, steps, curve, seconds in tunings]
+    parts += ["## Fine-tunes", "", table(["Run", "Recipe", "Steps", "Last logged loss", "Time"], rows, {2, 3, 4}), ""]
+    pages = ", ".join(f"[{s.dataset}]({s.link})" for s in view.splits)
+    parts += ["## Files", "", "- [index.html](index.html): the charts, the flipped items and how it was made",
+              f"- every metric and item of a split: {pages}", ""]
+    return "\n".join(parts)

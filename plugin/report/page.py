@@ -1,0 +1,271 @@
+"""The page of `lfd eval --html` (one run) and of `lfd compare --html` (base and tuned), built and rendered.
+
+:func:`eval_page` and :func:`compare_page` turn scores into a :class:`Page`: metric cards, charts,
+every number, and example items (lowest-scoring first, or flipped first); :func:`render` writes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...evaluators.base import Evaluator, Prediction
+from ..predictions import prompt_excerpt
+from ..scoring import FLIP_KINDS, Change, Scores, lower_is_better
+from .html import (
+    BASE_COLOR,
+    CHANGE_NOTE,
+    CSS,
+    PAGE,
+    SCORES_NOTE,
+    TUNED_COLOR,
+    Run,
+    bar_chart,
+    change_cells,
+    change_chart,
+    ci_text,
+    clip,
+    escape,
+    legend_keys,
+    metric_label,
+    percent,
+    pill,
+    section,
+)
+
+MAX_EXAMPLES = 60  # rows in the example table
+
+
+def score_tags(item_scores: dict[str, float | None]) -> list[tuple[str, str]]:
+    """Tags for one item's scores: ✓/✗ for 0/1 values (flipped for lower-is-better metrics), else ×100.
+
+    >>> score_tags({"exact_match": 0.0, "rouge-l": 0.425, "exact_match_set": None})
+    [('broken', '✗ exact_match'), ('score', 'rouge-l 42.5')]
+    """
+    tags = []
+    for name, value in item_scores.items():
+        if value in (0, 1):
+            good = bool(value) != lower_is_better(name)
+            tags.append(("fixed" if good else "broken", f"{'✓' if good else '✗'} {name}"))
+        elif value is not None:
+            tags.append(("score", f"{name} {percent(value)}"))
+    return tags
+
+
+@dataclass
+class Example:
+    where: str  # line number(s) in the predictions file(s)
+    prompt: str
+    label: str
+    predictions: list[str]  # one per run
+    tags: list[tuple[str, str]]  # (kind, text), kind: fixed | broken | score
+
+
+@dataclass
+class Page:
+    title: str
+    runs: list[Run]  # one (eval) or base and tuned (compare)
+    n: int
+    evaluators: list[str]
+    dataset: str | None
+    draws: int
+    examples: list[Example]
+    examples_title: str
+    changes: dict[str, Change] = field(default_factory=dict)
+    paired_by: str | None = None
+
+
+def render(page: Page) -> str:
+    compare = len(page.runs) == 2
+    colors = [BASE_COLOR, TUNED_COLOR] if compare else [TUNED_COLOR]
+    names = list(dict.fromkeys(name for run in page.runs for name in run.metrics))
+    main = [name for name in names if "/" not in name]
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if "/" in name:
+            groups.setdefault(name.split("/", 1)[0], []).append(name)
+
+    body = [_header(page), _cards(page, main or names)]
+    changed = [name for name in main if name in page.changes]
+    if changed:
+        body.append(section("Change, tuned − base", change_chart(page.changes, changed), CHANGE_NOTE))
+    legend = legend_keys(page.runs, colors) if compare else ""
+    if main:
+        body.append(section("Scores", legend + bar_chart(page.runs, main, colors, lambda n: n), SCORES_NOTE))
+    for prefix, members in groups.items():
+        chart = bar_chart(page.runs, members, colors, lambda n: n.split("/", 1)[1])
+        body.append(section(f"{prefix}, by field", legend + chart))
+    grouped = [name for members in groups.values() for name in members]
+    body.append(section("All numbers", _numbers_table(page, main + grouped)))
+    if page.examples:
+        note = "Line: the line in base / tuned predictions when they differ." if compare else ""
+        body.append(section(page.examples_title, _examples_table(page), note))
+    command = "lfd compare" if compare else "lfd eval"
+    body.append(f"<footer>{command} · llamafactory-domains</footer>")
+    return PAGE.format(title=escape(page.title), css=CSS, body="\n".join(body))
+
+
+def _header(page: Page) -> str:
+    compare = len(page.runs) == 2
+    kicker = "lfd compare" if compare else "lfd eval"
+    meta = [("Dataset", escape(page.dataset or "not checked (no --dataset)")), ("Items", f"{page.n:,}")]
+    if page.paired_by:
+        meta.append(("Paired by", escape(page.paired_by)))
+    meta.append(("Evaluators", " ".join(f"<code>{escape(spec)}</code>" for spec in page.evaluators)))
+    meta += [(run.name.capitalize(), f"<code>{escape(run.source)}</code>") for run in page.runs]
+    rows = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in meta)
+    if compare:
+        lede = (f"Each score is the mean over the {page.n:,} paired items, shown ×100, with its 95% bootstrap "
+                f"interval ({page.draws:,} resamples, seed 0). Δ is tuned − base with a paired-bootstrap interval: "
+                "when it excludes 0 the change is unlikely to be noise; p is the exact McNemar test on the items "
+                "that flipped (0/1 metrics).")
+    else:
+        lede = (f"Each score is the mean over the {page.n:,} items, shown ×100, with its 95% bootstrap interval "
+                f"({page.draws:,} resamples, seed 0): rerunning on another sample of the same size would "
+                "usually land inside it.")
+    return (f'<header><p class="kicker">{kicker}</p><h1>{escape(page.title)}</h1>'
+            f'<dl class="meta">{rows}</dl><p class="lede">{lede}</p></header>')
+
+
+def _cards(page: Page, names: list[str]) -> str:
+    cards = []
+    for name in names[:8]:
+        values = [run.metrics.get(name) for run in page.runs]
+        if len(page.runs) == 2:
+            value = f'<span class="was">{percent(values[0])}</span> → {percent(values[1])}'
+            cards.append(f'<div class="card"><div class="name">{escape(metric_label(name))}</div>'
+                         f'<div class="value">{value}</div>{pill(name, page.changes.get(name))}</div>')
+        else:
+            ci = page.runs[0].ci95.get(name)
+            cards.append(f'<div class="card"><div class="name">{escape(metric_label(name))}</div>'
+                         f'<div class="value">{percent(values[0])}'
+                         f'</div><div class="ci">95% CI {ci_text(ci)}</div></div>')
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _numbers_table(page: Page, names: list[str]) -> str:
+    compare = len(page.runs) == 2
+    if compare:
+        head = ["Metric", "Base", "Tuned", "Δ tuned − base", "McNemar p", "Fixed / broken", "n"]
+    else:
+        head = ["Metric", "Score", "n"]
+    rows = []
+    for name in names:
+        cells = [f"<td>{escape(metric_label(name))}</td>"]
+        for run in page.runs:
+            value = percent(run.metrics.get(name))
+            ci = ci_text(run.ci95.get(name))
+            cells.append(f'<td class="num">{value} <span class="ci">{ci}</span></td>')
+        if compare:
+            cells += change_cells(name, page.changes.get(name))
+        counts = sorted({run.counts.get(name, 0) for run in page.runs})
+        cells.append(f'<td class="num">{" / ".join(f"{c:,}" for c in counts)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    header = "".join(f'<th{" class=num" if i else ""}>{escape(h)}</th>' for i, h in enumerate(head))
+    return f'<div class="scroll"><table class="numbers"><thead><tr>{header}</tr></thead>' \
+           f'<tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def _examples_table(page: Page) -> str:
+    compare = len(page.runs) == 2
+    head = ["Line", "Prompt", "Label", *([r.name.capitalize() for r in page.runs] if compare else ["Prediction"])]
+    head.append("Flipped" if compare else "Scores")
+    widths = ["8%", "22%", "16%", "17%", "17%", "20%"] if compare else ["6%", "26%", "18%", "28%", "22%"]
+    rows = []
+    for example in page.examples:
+        texts = [example.prompt, clip(example.label), *map(clip, example.predictions)]
+        cells = [f'<td class="num">{escape(example.where)}</td>']
+        cells += [f'<td><div class="text">{escape(text)}</div></td>' for text in texts]
+        tags = "".join(f'<span class="tag {kind}">{escape(text)}</span>' for kind, text in example.tags)
+        cells.append(f'<td><div class="tags">{tags}</div></td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    cols = "".join(f'<col style="width:{w}">' for w in widths)
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    return (f'<div class="scroll"><table class="examples"><colgroup>{cols}</colgroup><thead><tr>{header}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], predictions: Path, dataset,
+              draws: int) -> Page:
+    """The single-run page: metric bars and the lowest-scoring items first."""
+    order = sorted(range(len(items)), key=lambda i: (_mean_score(scores.per_item[i]), i))
+    examples = [
+        Example(
+            where=str(items[i].line),
+            prompt=prompt_excerpt(items[i].prompt, items[i].record),
+            label=items[i].label.strip(),
+            predictions=[items[i].predict],
+            tags=score_tags(scores.per_item[i]),
+        )
+        for i in order[:MAX_EXAMPLES]
+    ]
+    run = Run("predictions", str(predictions), scores.metrics, scores.ci95, scores.counts)
+    return Page(
+        title=dataset or str(predictions),
+        runs=[run],
+        n=len(items),
+        evaluators=[e.spec for e in chosen],
+        dataset=dataset,
+        draws=draws,
+        examples=examples,
+        examples_title="Items, lowest-scoring first",
+    )
+
+
+def _mean_score(item_scores: dict) -> float:
+    values = [v for v in item_scores.values() if v is not None]
+    return sum(values) / len(values) if values else math.inf
+
+
+def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction], scores, changes) -> Page:
+    """The base-vs-tuned page: flipped items first, then the items whose scores moved most."""
+    flipped_names: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"fixed": [], "broken": []})
+    for name, (_, flipped) in changes.items():
+        for kind, indices in zip(FLIP_KINDS, flipped or ()):
+            for i in indices:
+                flipped_names[i][kind].append(name)
+    tags = {i: [(kind, text) for kind, names in kinds.items() for text in _flip_tags(kind, names)]
+            for i, kinds in flipped_names.items()}
+
+    def moved(i: int) -> float:
+        pairs = [(b, scores[1].per_item[i].get(n)) for n, b in scores[0].per_item[i].items()]
+        return sum(abs(t - b) for b, t in pairs if b is not None and t is not None)
+
+    order = sorted(range(len(base)), key=lambda i: (i not in tags, -moved(i), i))
+    examples = [
+        Example(
+            where=str(base[i].line) if base[i].line == tuned[i].line else f"{base[i].line} / {tuned[i].line}",
+            prompt=prompt_excerpt(base[i].prompt, base[i].record),
+            label=base[i].label.strip(),
+            predictions=[base[i].predict, tuned[i].predict],
+            tags=tags.get(i, []),
+        )
+        for i in order[:MAX_EXAMPLES]
+    ]
+    runs = [Run(name, str(context[name]), s.metrics, s.ci95, s.counts) for name, s in zip(("base", "tuned"), scores)]
+    return Page(
+        title=f"{context['dataset']}: base vs tuned" if context["dataset"] else "Base vs tuned",
+        runs=runs,
+        n=len(base),
+        evaluators=context["evaluators"],
+        dataset=context["dataset"],
+        draws=context["bootstrap"]["draws"],
+        examples=examples,
+        examples_title="Items, flipped first",
+        changes={name: change for name, (change, _) in changes.items()},
+        paired_by=context["paired_by"],
+    )
+
+
+def _flip_tags(kind: str, names: list[str]) -> list[str]:
+    """One tag per metric, per-field metrics collapsed: ``fixed: json_field_exact_match/ 主诉, 诊断``."""
+    tags, fields = [], {}
+    for name in names:
+        prefix, _, field_name = name.rpartition("/")
+        if prefix:
+            fields.setdefault(prefix, []).append(field_name)
+        else:
+            tags.append(f"{kind}: {name}")
+    return tags + [f"{kind}: {prefix}/ {', '.join(group)}" for prefix, group in fields.items()]

@@ -1,0 +1,43 @@
+"""Every converter's declared example: its raw record converts to exactly the record it declares.
+
+The same example is what `lfd convert NAME --help` shows, so the documentation cannot drift."""
+
+import json
+
+import pytest
+from llamafactory_domains.converters.base import converters
+from llamafactory_domains.plugin import ROOT
+from llamafactory_domains.plugin.cli import build_parser
+
+BUILTINS = [name for name in converters.names() if converters.is_builtin(name)]
+
+
+def options(name: str, out_dir):
+    cls = converters.get(name)
+    argv = ["convert", name, "--out-dir", str(out_dir), *cls.example_args]
+    return build_parser(argv).parse_args(argv)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_example_converts_to_the_declared_record(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # example_args name files relative to the repo root
+    monkeypatch.setenv("LFD_CACHE", str(tmp_path / "cache"))
+    cls = converters.get(name)
+    assert cls.example_raw is not None and cls.example_output is not None, f"{name} declares no example"
+    expected = cls.example_output if isinstance(cls.example_output, list) else [cls.example_output]
+    assert cls.render_example(options(name, tmp_path)) == expected
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_help_shows_the_converters_own_example(name, capsys):
+    from llamafactory_domains.plugin.cli import main
+
+    cls = converters.get(name)
+    with pytest.raises(SystemExit):
+        main(["convert", name, "--help"])
+    text = capsys.readouterr().out
+    assert text.startswith(f"example:\n  {cls.example_command}\n")
+    assert cls.example_command.startswith(f"lfd convert {name} ")
+    assert json.dumps(cls.example_raw, ensure_ascii=False) in text
+    expected = cls.example_output if isinstance(cls.example_output, list) else [cls.example_output]
+    assert all(json.dumps(record, ensure_ascii=False) in text for record in expected)
