@@ -9,7 +9,7 @@ raw record and the record it produces (``example_raw``/``example_output``): `lfd
 (found by importing it); a third-party class is named by an entry point of the group
 ``llamafactory_domains.converters``::
 
-    from llamafactory_domains.converters.base import Converter, Example, register_converter
+    from llamafactory_domains.converters.base import Converter, Example, fields, register_converter
 
     @register_converter("hospital_emr")
     class HospitalEmr(Converter):
@@ -40,9 +40,9 @@ from ..plugin.io.rows import Row, Skip
 from ..plugin.records import FORMATS, Example, dataset_entry, text_of
 from ..plugin.registry import Registry
 
-__all__ = ["Converter", "converters", "Example", "Row", "Shape", "Skip", "UserError", "fields", "iter_json", "iter_rows",
-           "iter_zip", "keys_of", "positive_int", "register_converter", "require_fields", "require_object",
-           "text_of", "where"]
+__all__ = ["Converter", "Example", "Row", "Shape", "Skip", "UserError", "converters", "fields", "iter_json",
+           "iter_rows", "iter_zip", "keys_of", "positive_int", "register_converter", "require_fields",
+           "require_object", "text_of", "where"]
 
 
 class Shape(Skip):

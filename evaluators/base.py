@@ -31,7 +31,7 @@ from typing import ClassVar
 from ..plugin.errors import UserError
 from ..plugin.registry import Registry
 
-__all__ = ["Evaluator", "evaluators", "Option", "Prediction", "UserError", "register_evaluator"]
+__all__ = ["Evaluator", "Option", "Prediction", "UserError", "evaluators", "register_evaluator"]
 
 
 @dataclass

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from typing import ClassVar
 
 import pytest
@@ -48,3 +50,21 @@ def test_declared_options_describe_themselves_one_line_each():
         "mode=loose (text)",
     ]
     assert Declared(n=4, strip=False).settings == {"strip": False, "n": 4, "mode": "loose"}
+
+
+def test_the_authors_example_in_the_base_module_runs():
+    """evaluators/base.py's docstring example is a working evaluator (run apart: it registers a name)."""
+    code = (
+        "import re\n"
+        "import llamafactory_domains.evaluators.base as base\n"
+        "exec(re.search(r'::\\n\\n(.*?)\\n\\nIt is then', open(base.__file__, encoding='utf-8').read(), re.S).group(1)"
+        ".replace('\\\\\"', '\"').replace('\\n    ', '\\n').strip())\n"
+        "from llamafactory_domains.plugin.scoring import build_evaluators\n"
+        "(loose,) = build_evaluators([('-e', 'starts_right:strip=false')])\n"
+        "(strict,) = build_evaluators([('-e', 'starts_right')])\n"
+        "item = base.Prediction(prompt='', predict=' 高血压。', label='高血压')\n"
+        "print(loose.score(item), strict.score(item), loose.spec)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'starts_right': 0.0} {'starts_right': 1.0} starts_right:strip=false"
