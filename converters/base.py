@@ -134,7 +134,8 @@ class Converter:
 
     def augment(self, example: Example) -> Iterable[Example]:
         """Extra training copies of an example (e.g. options reordered). Called after the split and the
-        cross-split deduplication, for training examples only, so a copy never leaks into the test split."""
+        cross-split deduplication, for training examples only; each copy is checked against the test
+        split too (plugin/dedup.py), so a copy never recreates a test item."""
         return ()
 
     @classmethod

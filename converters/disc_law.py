@@ -81,4 +81,6 @@ class DiscLaw(Converter):
         answer = (record["output"] or "").strip()
         if not answer:
             raise Skip("empty output")
-        return Example(instruction=with_statutes(question, statutes_of(record.get("reference"))), output=answer)
+        # a Pair and a Triplet of the same question and answer are one item, statutes or not
+        return Example(instruction=with_statutes(question, statutes_of(record.get("reference"))), output=answer,
+                       dedup_key=f"{question}\n{answer}")

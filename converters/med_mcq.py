@@ -39,6 +39,8 @@ def load_answers(path: Path, encoding: str | None = None) -> dict[str, object]:
     answers = {}
     for row in iter_rows(path, encoding, [("id", "answer")]):
         record = row.data
+        if isinstance(record, Skip):  # NaN, a too long number, a broken line: a wrong answer key, never a skip
+            raise UserError(f"{where(path, row.location)}: {record.reason}; fix that --answers record")
         if not isinstance(record, dict) or "id" not in record or "answer" not in record:
             found = ", ".join(map(str, record)) if isinstance(record, dict) else type(record).__name__
             raise UserError(f"{where(path, row.location)}: --answers records need id and answer "

@@ -14,7 +14,8 @@ options/answer/question_type (as plugin.mcq), so the `choice` evaluator scores e
 
 Variant B, a competition bank (xlsx with sheets 单选题/多选题/判断题/填空题/问答题, or one CSV per sheet
 named after it): ``题目（必填）：`` with 选项A…L and letter answers (``ABC``), 正确/错误, blanks ``_(1)_``
-with 答案A…L (output joined by "; ") or 答案：. Variant C, the GB 26860 bank (sheet 题库:
+(or ``(1)``, ``_（1）_``, runs of spaces) with 答案A…L (output joined by "、", as variant C
+writes several blanks' answers) or 答案：. Variant C, the GB 26860 bank (sheet 题库:
 序号/题目/A/B/C/D/答案/题型/解析): 题型 says 填空题 on every row, so the kind is inferred — options ->
 single/multi by the answer's letter count, √/× -> 判断, else 填空; its PDF-extraction damage
 (answers mixing letters and words, options with gaps) is skipped and counted.
@@ -59,7 +60,11 @@ from .base import (
 
 STYLES = ("options", "plain")
 SHEET = "_sheet"  # reserved key: the record's sheet name (the file name for CSV/Markdown)
-BLANK = re.compile(r"_\(\d+\)_|_{2,}|[（(][\s\u3000]*[）)]")
+BLANK = re.compile(r"_[（(]\s*\d+\s*[）)]_|_{2,}|[（(][\s\u3000]*[）)]")
+# the competition bank's fill-in blanks besides those: numbered markers (1) / （1） and runs of spaces
+NUMBERED_BLANK = re.compile(r"[（(]\s*\d+\s*[）)]")
+SPACE_BLANK = re.compile(r"[ \t\u3000]{2,}")
+FILL_JOIN = "、"  # several blanks' answers in one output, as the GB 26860 bank writes them
 TRAILING_BLANK = re.compile(r"\s*___\s*$")
 OPEN_LABELS = {"填空题": "fill", "填空": "fill", "问答题": "open", "简答题": "open", "问答": "open"}
 JUDGE_MARKS = {"√", "×", "✓", "✗", "对", "错", "正确", "错误"}  # variant C's 判断 answers
@@ -76,10 +81,24 @@ ALL_ORDERS_UP_TO = 720  # options of at most 6: enumerate every order; more: sam
 def question_text(value) -> str:
     """The question with its blanks written ``___``.
 
-    >>> question_text("应穿（　　），并不准靠近避雷器。"), question_text("应具备_(1)_和____。")
-    ('应穿___，并不准靠近避雷器。', '应具备___和___。')
+    >>> question_text("应穿（　　），并不准靠近避雷器。"), question_text("应具备_(1)_和____，_（2）_。")
+    ('应穿___，并不准靠近避雷器。', '应具备___和___，___。')
     """
     return BLANK.sub("___", text_of(value))
+
+
+def fill_text(value) -> str:
+    """A fill-in question of the competition bank with every blank written ``___``: also runs of spaces
+    and, in a row with no other blanks, the numbered markers ``(1)``/``（1）`` (where ``_(1)_`` marks
+    the blanks, a bare ``(2)`` is the text's own).
+
+    >>> fill_text("应具备（1）和(2)，掌握      等救护法。"), fill_text("负责人（_(1)_）按第(2)条执行。")
+    ('应具备___和___，掌握___等救护法。', '负责人（___）按第(2)条执行。')
+    """
+    text = question_text(value)
+    if "___" not in text:
+        text = NUMBERED_BLANK.sub("___", text)
+    return SPACE_BLANK.sub("___", text)
 
 
 def unbroken(text: str) -> str:
@@ -183,10 +202,11 @@ def competition_bank(record: dict) -> Question | OpenQuestion:
         return Question.build(text, options, letters, kind)
     if "答案A" in fields:
         answers = [value for key, value in sorted(fields.items()) if re.fullmatch(r"答案[A-L]", key) and value]
-        blanks = len(re.findall(r"_\(\d+\)_", text_of(fields.get("题目"))))
+        text = fill_text(fields.get("题目"))
+        blanks = text.count("___")
         if answers and blanks and blanks != len(answers):
             raise Skip("number of blanks and answers differ")
-        return OpenQuestion.build(text, "; ".join(answers), "fill")
+        return OpenQuestion.build(text, FILL_JOIN.join(answers), "fill")
     if "答案" in fields:
         return OpenQuestion.build(text, fields["答案"], "open")
     if "正确答案" in fields:

@@ -10,7 +10,6 @@ as LLaMA-Factory rounds it (4 decimals of a percent), so ``100 × rouge-1`` is i
 from __future__ import annotations
 
 import functools
-import logging
 import warnings
 from typing import ClassVar
 
@@ -22,11 +21,9 @@ ZERO = {"rouge-1": 0.0, "rouge-2": 0.0, "rouge-l": 0.0}
 
 @functools.cache
 def _jieba():
-    with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
-        warnings.simplefilter("ignore")
-        import jieba
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict..." lines on stderr
-    return jieba
+    from ..plugin.retrieval import load_jieba
+
+    return load_jieba()  # quiet, its cache in a folder of our own (not /tmp/jieba.cache)
 
 
 @functools.cache

@@ -3,6 +3,7 @@ evaluators themselves (their own packages).
 
 - :mod:`.cli` and :mod:`.commands`: the command line, one module per `lfd` command;
 - :mod:`.pipeline` (with :mod:`.parallel`): the `lfd convert` run, from raw records to the JSONL files;
+  :mod:`.outputs`: what it writes, checked first (never over an input) and committed with its entries;
 - :mod:`.io`: streaming input (one reader module per format), and output that appears whole or not at all;
 - :mod:`.records` and :mod:`.dataset_info`: the example a converter yields, its rendering and its
   LLaMA-Factory ``dataset_info.json`` entry;

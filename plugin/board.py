@@ -363,8 +363,15 @@ def recipe_to_board(recipe: dict, dataset_dir: Path, base_dir: Path = ROOT) -> t
 def load_recipe(path: Path) -> dict:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{path}: cannot read the recipe ({err})") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: the recipe is not UTF-8 text (byte {err.start}: {err.reason}); "
+                        "re-save it as UTF-8") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read the recipe ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None) or str(err).split("\n")[0]
+        at = f": line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}{at}: not a YAML recipe ({problem}); fix or remove it") from None
 
 
 def write_saved_configs(home: Path, dataset_dir: Path, recipes_dir: Path = RECIPES,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from .commands import COMMANDS
 from .commands.arguments import ExampleFirstParser, HelpFormatter
 from .errors import UserError
+from .io import atomic
 
 EXAMPLE = """\
 example:
@@ -43,16 +46,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lfd: error: {err}", file=sys.stderr)
         return 1
     args = parser.parse_args(argv)
+    previous = catch_signals()
+    committed = atomic.commits
     try:
         return args.func(args) or 0
     except UserError as err:
         print(f"lfd {args.command}: error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"lfd {args.command}: interrupted; no output was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (atomic.on_signal): temporary files are gone
+        signum = getattr(stop, "signum", signal.SIGINT)
+        done = ("; what was committed before it is complete, nothing else was written"
+                if atomic.commits > committed else "; no output was written")
+        print(f"lfd {args.command}: interrupted ({signal.Signals(signum).name}){done}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return 0
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+
+def catch_signals() -> dict:
+    """SIGINT and SIGTERM stop a command cleanly (no output committed, no temporary file left), except in
+    the middle of a commit, which finishes first. Returns the handlers replaced (none outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, atomic.on_signal)
+    return previous
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Reading and merging LLaMA-Factory ``dataset_info.json`` files without ever losing an entry."""
+"""Reading and merging LLaMA-Factory ``dataset_info.json`` files without ever losing an entry.
+
+A merge happens under the folder's lock, in one transaction with the files its entries name
+(:class:`.io.atomic.AtomicFiles`): the data files and the new dataset_info.json appear together, or
+neither does. A symlinked dataset_info.json (one linked into a LLaMA-Factory install) is written
+through the link, and the lock is taken on the folder the link points into.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,17 @@ import contextlib
 import fcntl
 import json
 import os
+import re
+import sys
 from pathlib import Path
 
 from .errors import UserError
-from .io.atomic import write_json
+from .io.atomic import AtomicFiles, dumps_json
+from .io.paths import write_error
 
 FILE_NAME = "dataset_info.json"
+NAME_HINT = "pass --force to replace it, or --name to choose another name"
+LEFT = "fix or move it — it was left untouched"
 
 
 def default_path() -> Path:
@@ -20,33 +31,68 @@ def default_path() -> Path:
     return here if here.exists() else Path("data") / FILE_NAME
 
 
+class _NotJson(ValueError):
+    """NaN or Infinity: Python reads them, JSON (and other readers of the file) does not."""
+
+
+def _constant(name: str):
+    raise _NotJson(name)
+
+
+def _line_of(text: str, pattern: str) -> str:
+    found = re.search(pattern, text)
+    return f" at line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
+
+
+def parse(path: Path, text: str):
+    """The JSON value of ``text`` (the content of ``path``); anything JSON does not hold is a one-line error."""
+    try:
+        return json.loads(text, parse_constant=_constant)
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); {LEFT}") from None
+    except _NotJson as bad:
+        where = _line_of(text, r"(?<![\w.])" + re.escape(str(bad)) + r"(?!\w)")
+        raise UserError(f"{path}: {bad}{where} is not JSON (write a number or null); {LEFT}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested deeper than can be read (over {sys.getrecursionlimit()} levels); "
+                        f"{LEFT}") from None
+    except ValueError:  # an integer of thousands of digits (Python's int_max_str_digits)
+        where = _line_of(text, r"\d{4000,}")
+        raise UserError(f"{path}: an integer too long to read{where} (thousands of digits); {LEFT}") from None
+
+
 def load(path: Path) -> dict:
     """The file's entries; {} if it does not exist. Broken JSON is an error and the file is left as it is."""
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as err:
-        raise UserError(f"{path}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); "
-                        "fix or move it — it was left untouched") from None
+        text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text; re-save it as UTF-8 — it was left untouched") from None
+    except FileNotFoundError:  # a symlink to nothing: written through the link
+        return {}
     except OSError as err:  # a folder of that name, no permission
-        raise UserError(f"{path}: cannot read it ({err.strerror}); fix or move it — it was left untouched") from None
+        raise UserError(f"{path}: cannot read it ({err.strerror}); {LEFT}") from None
+    data = parse(path, text)
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object of dataset entries, found {type(data).__name__}; "
-                        "fix or move it — it was left untouched")
+        raise UserError(f"{path}: expected a JSON object of dataset entries, found {type(data).__name__}; {LEFT}")
     return data
+
+
+def lock_folder(path: Path) -> Path:
+    """The folder whose lock guards ``path``: the one its symlink (if any) points into."""
+    return Path(os.path.realpath(path)).parent
 
 
 @contextlib.contextmanager
 def locked(path: Path):
     """Exclusive lock on the file's folder, so concurrent writers serialise their read-merge-write."""
+    folder = lock_folder(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path.parent, os.O_RDONLY)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
     except OSError as err:
-        raise UserError(f"{path.parent}: cannot open the folder ({err.strerror}); pick a writable folder") from None
+        raise UserError(f"{folder}: cannot open the folder ({err.strerror}); pick a writable folder") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -58,34 +104,64 @@ def conflicts(existing: dict, entries: dict) -> list[str]:
     return [name for name, entry in entries.items() if name in existing and existing[name] != entry]
 
 
-def refuse_conflicts(path: Path, existing: dict, entries: dict, force: bool) -> None:
+def refuse_conflicts(path: Path, existing: dict, entries: dict, force: bool, hint: str = NAME_HINT) -> None:
     clash = conflicts(existing, entries)
     if clash and not force:
         names = ", ".join(clash)
-        raise UserError(f"{path}: entry {names} already exists with different content; "
-                        "pass --force to replace it, or --name to choose another name")
+        raise UserError(f"{path}: entry {names} already exists with different content; {hint}")
 
 
-def merge(path: Path, entries: dict, force: bool = False, before_write=None, before_merge=None) -> dict[str, list[str]]:
-    """Add ``entries`` to the file atomically; returns the names added, replaced and unchanged.
+def file_names(path: Path, existing: dict) -> dict[str, str]:
+    """The local file each entry names (resolved beside ``path``) -> the entry's name; entries whose
+    ``file_name`` is missing, null or not a string name none."""
+    named = {}
+    for name, entry in existing.items():
+        file_name = entry.get("file_name") if isinstance(entry, dict) else None
+        if isinstance(file_name, str) and file_name and "\0" not in file_name:
+            named.setdefault(os.path.realpath(Path(path).parent / file_name), name)
+    return named
 
-    Under the folder's lock: ``before_merge()`` runs once the entries are known to fit (e.g. to put
-    the data files they name in place, so a refused merge leaves no files behind), then
-    ``before_write(path)`` only when the file is about to change.
+
+def merge(path: Path, entries: dict, force: bool = False, before_write=None, before_merge=None,
+          files: AtomicFiles | None = None, check=None, remove=(), hint: str = NAME_HINT) -> dict[str, list[str]]:
+    """Add ``entries`` (and drop the entries named in ``remove``); returns the names added, replaced,
+    unchanged and removed.
+
+    Under the folder's lock: ``check(existing)`` runs once the entries are known to fit and may refuse
+    (raise) or return names of entries whose files it replaces; ``before_merge()`` runs next;
+    ``before_write(path, files)`` only when the file is about to change. The new dataset_info.json is
+    written into ``files`` (the data files the entries name are already there) and all of them are
+    committed together, or none.
     """
     with locked(path):
         existing = load(path)
-        refuse_conflicts(path, existing, entries, force)
+        refuse_conflicts(path, existing, entries, force, hint)
+        replaced_files = set(check(existing) if check else ())
         if before_merge:
             before_merge()
-        result = {"added": [], "replaced": [], "unchanged": []}
+        result = {"added": [], "replaced": [], "unchanged": [], "removed": []}
         for name, entry in entries.items():
-            key = "unchanged" if existing.get(name) == entry else "replaced" if name in existing else "added"
+            if existing.get(name) == entry and name not in replaced_files:
+                key = "unchanged"
+            else:
+                key = "replaced" if name in existing or name in replaced_files else "added"
             result[key].append(name)
-        if result["added"] or result["replaced"]:
-            if before_write:
-                before_write(path)
-            write_json(path, {**existing, **entries})
+        result["removed"] = [name for name in remove if name in existing and name not in entries]
+        merged = {name: entry for name, entry in existing.items() if name not in result["removed"]}
+        merged.update(entries)
+        own = files if files is not None else AtomicFiles()
+        try:
+            if merged != existing:
+                if before_write:
+                    before_write(path, own)
+                try:
+                    own.open(path).write(dumps_json(merged))
+                except OSError as err:
+                    raise write_error(err, path) from None
+            own.commit()
+        finally:
+            if files is None:
+                own.discard()
         return result
 
 

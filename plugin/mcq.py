@@ -58,6 +58,11 @@ MARKER = re.compile(
 )
 
 
+CJK = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff5e]"  # Chinese characters and full-width punctuation
+WRAPPED = re.compile(rf"(?<={CJK})[ \t\u3000]*[\r\n]\s*(?={CJK})")  # a line wrapped inside Chinese text
+SKIPPED_LETTERS = 2  # a marker this many letters past the expected one is an option whose letter was skipped
+
+
 def kind_of(label) -> str | None:
     """The kind of a question-type label, None when unknown.
 
@@ -86,15 +91,18 @@ def answer_letters(value) -> str:
 def options_from_mapping(mapping: Mapping) -> dict[str, str]:
     """Options keyed by letter, in letter order; empty ones (CMB pads with "") are dropped.
 
-    >>> options_from_mapping({"B": " 浸润性\\n肺结核", "a": "小叶型肺炎", "E": ""})
-    {'A': '小叶型肺炎', 'B': '浸润性 肺结核'}
+    A line break between two Chinese characters is a wrapped line (PDF extracts, CMExam), joined
+    without a space; other whitespace becomes one space.
+
+    >>> options_from_mapping({"B": " 浸润性\\n肺结核", "a": "小叶型肺炎", "E": "", "C": "拒绝支\\n 付报酬 (2\\n次)"})
+    {'A': '小叶型肺炎', 'B': '浸润性肺结核', 'C': '拒绝支付报酬 (2 次)'}
     """
     options = {}
     for key, value in mapping.items():
         letter = unicodedata.normalize("NFKC", text_of(key)).rstrip(".").upper()
         if len(letter) != 1 or letter not in LETTERS:
             raise Skip("option key is not a letter")
-        text = " ".join(text_of(value).split())
+        text = " ".join(WRAPPED.sub("", text_of(value)).split())
         if text:
             options[letter] = text
     return dict(sorted(options.items()))
@@ -104,19 +112,31 @@ def options_from_text(text) -> dict[str, str]:
     """Options written in one text: one a line ("A 文本", "A. 文本") or joined ("A. 雨鞋,B. 绝缘靴").
 
     Letters must come in order (A, B, C…), so a letter inside an option's text is not taken for a
-    new option; a line without a letter continues the option above.
+    new option; a line without a letter continues the option above. A marker one or two letters
+    past the next one (A, B, D, E) means a lost option: the record is skipped, not merged into B.
+    Options separated by a literal backslash-n (``\\n`` as two characters, as some CMExam xlsx
+    exports have them) are read as lines.
 
     >>> options_from_text("A 急性肾盂肾炎\\nB 膀胱炎\\n  伴血尿\\nC 维生素B、C缺乏")
-    {'A': '急性肾盂肾炎', 'B': '膀胱炎 伴血尿', 'C': '维生素B、C缺乏'}
+    {'A': '急性肾盂肾炎', 'B': '膀胱炎伴血尿', 'C': '维生素B、C缺乏'}
     >>> options_from_text("A. 雨鞋,B. 绝缘靴，C．绝缘手套")
     {'A': '雨鞋', 'B': '绝缘靴', 'C': '绝缘手套'}
+    >>> options_from_text(r"A 胃溃疡\\nB 十二指肠溃疡\\nC 慢性胃炎")
+    {'A': '胃溃疡', 'B': '十二指肠溃疡', 'C': '慢性胃炎'}
+    >>> options_from_text("A 胃溃疡\\nB 十二指肠溃疡\\nD 胃癌\\nE 慢性胃炎")
+    Traceback (most recent call last):
+    llamafactory_domains.plugin.io.rows.Skip: options skip a letter
     """
     text = text_of(text)
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\r\\n", "\n").replace("\\n", "\n")
     marks: list[tuple[str, int, int]] = []  # (letter, start, end) of each option's marker
     for match in MARKER.finditer(text):
         letter = unicodedata.normalize("NFKC", match["line"] or match["inline"])
         if len(marks) < len(LETTERS) and letter == LETTERS[len(marks)]:
             marks.append((letter, match.start(), match.end()))
+        elif marks and 0 < LETTERS.find(letter) - len(marks) <= SKIPPED_LETTERS:  # "D 胃癌" right after B
+            raise Skip("options skip a letter")
     if not marks or text[: marks[0][1]].strip():
         raise Skip("options are not lettered (A. … B. …)")
     ends = [start for _, start, _ in marks[1:]] + [len(text)]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
-import tempfile
+import signal
+import sys
+import threading
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
 from ..converters.base import Converter
+from .io.atomic import make_temp
 from .io.json_files import iter_json_part, json_parts
 from .io.text import CHUNK
 from .run import Run, Tally
@@ -50,14 +55,18 @@ def convert_in_parts(run: Run, path: Path, handle, test_keys: set[bytes], args: 
     mark = handle.tell()
     try:
         try:
-            for index in range(1, len(parts)):
-                fd, name = tempfile.mkstemp(dir=args.out_dir, prefix=f".lfd-part{index}.", suffix=".tmp")
-                os.close(fd)
-                files[index] = Path(name)
+            for index in range(1, len(parts)):  # named by this process: a next run removes them if it was killed
+                files[index] = make_temp(args.out_dir, f"part{index}")
             _PARTS_JOB = (run, path, encoding, jsonl, parts, files, test_keys)
-            with ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pool = ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_start, initargs=(os.getpid(),))
+            try:
                 others = pool.map(_convert_part, range(1, len(parts)))  # submitted: the workers start
                 tallies = [_convert_part(0, handle), *others]
+            except BaseException:  # Ctrl-C, SIGTERM, an error of this process: the workers stop now too
+                stop_workers(pool)
+                raise
+            pool.shutdown()
             if None not in tallies:
                 for index in range(1, len(parts)):
                     append_file(handle, files[index])
@@ -79,6 +88,52 @@ def convert_in_parts(run: Run, path: Path, handle, test_keys: set[bytes], args: 
         _PARTS_JOB = None
         for file in files.values():
             file.unlink(missing_ok=True)
+
+
+def _worker_start(parent: int) -> None:
+    """A forked worker dies with the process that started it: Ctrl-C is the parent's to handle (it stops
+    the workers), SIGTERM ends a worker at once, and on Linux the kernel kills it when the parent dies
+    (even by SIGKILL), so none waits on its pipe forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> bool:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) where there is one (Linux); whether it was set."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def stop_workers(pool) -> None:
+    """Kills the pool's processes (a shutdown would wait for them to finish their parts) and reaps them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(5)
 
 
 def append_file(handle, source: Path) -> None:

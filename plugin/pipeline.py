@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..converters.base import converters
-from . import dataset_info
+from . import dataset_info, outputs
+from .dedup import TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
 from .parallel import convert_in_parts
@@ -55,26 +56,23 @@ def convert(args: argparse.Namespace) -> dict:
     if args.test and args.test_size:
         raise UserError("give either --test FILE... or --test-size N, not both")
     for path in [*args.inputs, *(args.test or [])]:
+        from .io.text import open_bytes
+
+        open_bytes(path).close()  # a folder, a missing or an unreadable file: each its own line
         if not path.is_file():
             raise UserError(f"{path}: no such file; check the path")
     out_dir: Path = args.out_dir
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"--out-dir {out_dir}: cannot create it ({err.strerror}); pick a writable folder") from None
-
     with_test = bool(args.test or args.test_size)
     entries = cls.entries(name, fmt, "", ("train", "test") if with_test else ("train",))
     info_path = out_dir / dataset_info.FILE_NAME
-    dataset_info.refuse_conflicts(info_path, dataset_info.load(info_path), entries, args.force)
-
     paths = {"train": out_dir / f"{name}_train.jsonl", "test": out_dir / f"{name}_test.jsonl"}
+    outputs.check_before(args, name, paths, info_path, entries, with_test)  # no output over an input, ...
     rng = random.Random(args.seed)
     with AtomicFiles() as out:
         rejects = out.open(args.rejects) if args.rejects else None
         run = Run(conv, fmt, rejects)
         train = out.open(paths["train"])
-        test_keys: set[bytes] = set()
+        test_keys = TestItems()  # what the training split must leave out (plugin/dedup.py)
         held_out: set[int] = set()
         if with_test:
             test = out.open(paths["test"])
@@ -89,27 +87,32 @@ def convert(args: argparse.Namespace) -> dict:
                 test_examples = (example for _, example in sample)
             for example in test_examples:
                 run.write(test, "test", example)
-                test_keys.add(example.prompt_hash())
+                test_keys.add(example)
+
+        def eligible(count: bool, dedup: bool) -> Iterator[Example]:
+            """Training examples neither held out nor test items; ``count``: reads and skips are counted,
+            ``dedup``: so are the test items left out (with their rejects)."""
+            examples = run.examples(args.inputs, "train", count=count)
+            return run.fresh(sampled(examples, held_out, None, run.tallies["train"]), test_keys, dedup)
 
         counted = not args.test_size  # the reservoir pass already counted reads and skips
-        if args.limit is not None and counted:
-            total = sum(1 for _ in run.examples(args.inputs, "train"))
+        if args.limit is not None:  # --limit counts what is written: it samples what deduplication keeps
+            total = sum(1 for _ in eligible(counted, True))
             counted = False
         if args.limit is None and not held_out:
             for path in args.inputs:  # every record is written: big files are converted in parallel parts
                 if not convert_in_parts(run, path, train, test_keys, args):
                     run.write_train(train, run.examples([path], "train"), test_keys)
         else:
-            eligible = total - len(held_out) if args.limit is not None else 0
-            chosen = set(rng.sample(range(eligible), args.limit)) if args.limit is not None and args.limit < eligible else None
-            examples = run.examples(args.inputs, "train", count=counted)
-            run.write_train(train, sampled(examples, held_out, chosen, run.tallies["train"]), test_keys)
+            chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
+            examples = eligible(counted, args.limit is None)
+            run.write_train(train, sampled(examples, set(), chosen, run.tallies["train"]), test_keys, checked=True)
         for split in ("train", "test") if with_test else ("train",):
             refuse_empty(split, run.tallies[split], args)
         # the files appear only if the entries still fit: another run may have merged since the check above
-        merged = dataset_info.merge(info_path, entries, force=args.force, before_merge=out.commit)
+        merged, notes = outputs.commit(args, out, name, paths, info_path, entries, with_test)
     return {"name": name, "paths": paths, "tallies": run.tallies, "with_test": with_test,
-            "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects}
+            "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects, "notes": notes}
 
 
 def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | None, tally: Tally) -> Iterator[Example]:

@@ -1,7 +1,8 @@
 """Prediction input: LLaMA-Factory's generated_predictions.jsonl, checked against a test split and paired.
 
-A run is read in file order; with ``--dataset`` every label must be its test record's answer (so the
-scores belong to that dataset) and each prediction gets its record; without it, two runs pair by
+A run is read in file order; with ``--dataset`` every label must be its test record's answer and every
+prompt must hold its record's question (so the scores belong to that dataset, item by item) and each
+prediction gets its record; without it, two runs pair by
 prompt and label. :func:`prompt_excerpt` finds the question in a templated prompt, for reports.
 """
 
@@ -94,6 +95,41 @@ def reference(record: dict, entry: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
+def question_of(record: dict, entry: dict) -> str:
+    """What the record asks, as LLaMA-Factory puts it in the prompt: instruction and input (alpaca), or the
+    last user turn (sharegpt)."""
+    columns, tags = entry.get("columns") or {}, entry.get("tags") or {}
+    if entry.get("formatting", "alpaca") == "alpaca":
+        parts = [record.get(columns.get("prompt", "instruction")), record.get(columns.get("query", "input"))]
+    else:
+        messages = record.get(columns.get("messages", "conversations"))
+        role, content, user = (tags.get(k, d) for k, d in (("role_tag", "from"), ("content_tag", "value"),
+                                                              ("user_tag", "human")))
+        users = [m.get(content) for m in messages if isinstance(m, dict) and m.get(role) == user] \
+            if isinstance(messages, list) else []
+        parts = users[-1:]
+    return "\n".join(part for part in parts if isinstance(part, str) and part.strip())
+
+
+WORDY = re.compile(r"\w")
+TRUNCATED_KEEPS = 64  # characters of a question that cutoff_len cut which must still be in the prompt
+
+
+def asks(prompt: str, question: str) -> bool:
+    """Whether a templated prompt holds ``question`` (whitespace aside; a long question cut by cutoff_len
+    holds its first characters). A prompt without any text (a placeholder) holds every question.
+
+    >>> asks("<|im_start|>user\\n原始词:高血压<|im_end|>", "原始词:高血压"), asks("…", "原始词:高血压")
+    (True, True)
+    >>> asks("<|im_start|>user\\n原始词:房颤<|im_end|>", "原始词:高血压")
+    False
+    """
+    wanted, held = squash(question), squash(prompt)
+    if not wanted or not WORDY.search(prompt_excerpt(prompt)):
+        return True
+    return wanted in held or (len(wanted) > TRUNCATED_KEEPS and wanted[:TRUNCATED_KEEPS] in held)
+
+
 def squash(text: str) -> str:
     return "".join(text.split())
 
@@ -104,7 +140,12 @@ def short(text: str, width: int = 40) -> str:
 
 
 def attach_records(items: list[Prediction], path: Path, records: list[dict], entry: dict, test_file: Path) -> None:
-    """Pairs each prediction with its test record, checking that the labels are that record's answer."""
+    """Pairs each prediction with its test record, checking that the label is that record's answer and the
+    prompt holds its question (the prompt's last user turn may not be another record's question)."""
+    questions = [squash(question_of(record, entry)) for record in records]
+    first_asking = {}
+    for number, question in enumerate(questions):
+        first_asking.setdefault(question, number)
     for index, (item, record) in enumerate(zip(items, records)):
         label, answer = squash(item.label), squash(reference(record, entry))
         if label != answer:
@@ -116,6 +157,10 @@ def attach_records(items: list[Prediction], path: Path, records: list[dict], ent
                 f"{where(path, f'line {item.line}')}: label {short(item.label)!r} is not the answer of record "
                 f"{index + 1} of {test_file} ({short(reference(record, entry))!r}); {hint}"
             )
+        asked = first_asking.get(squash(prompt_excerpt(item.prompt, width=len(item.prompt) + 1)))
+        if (asked is not None and questions[asked] != questions[index]) or (
+                asked is None and not asks(item.prompt, question_of(record, entry))):
+            raise UserError(misplaced(item, index, path, records, entry, test_file, asked))
         item.record = record
     if len(items) < len(records):
         raise UserError(
@@ -127,6 +172,21 @@ def attach_records(items: list[Prediction], path: Path, records: list[dict], ent
             f"{where(path, f'line {items[len(records)].line}')}: more predictions than the {len(records)} test "
             f"records in {test_file}; the predictions probably come from another dataset"
         )
+
+
+def misplaced(item: Prediction, index: int, path: Path, records: list[dict], entry: dict, test_file: Path,
+              asked: int | None) -> str:
+    """The error for prediction ``index`` whose prompt does not ask its record's question (labels alike);
+    ``asked``: the record whose question the prompt asks, if known."""
+    if asked is None:
+        asked = next((number for number, record in enumerate(records) if number != index
+                      and squash(question_of(record, entry)) and squash(question_of(record, entry)) in squash(item.prompt)),
+                     None)
+    other = f"; it asks the question of record {asked + 1}" if asked is not None else ""
+    return (f"{where(path, f'line {item.line}')}: the prompt does not hold the question of record {index + 1} of "
+            f"{test_file} ({short(question_of(records[index], entry))!r}){other}; the predictions are not in the "
+            "test split's order or come from another test file: predict again on this test file (`lfd compare` "
+            "pairs runs by prompt)")
 
 
 def load_dataset(name: str, info_path: Path, items: list[Prediction], predictions: Path) -> tuple[str, list[str]]:

@@ -37,6 +37,9 @@ class Example:
     system: str = ""
     history: list[tuple[str, str]] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    # not written: what makes this example the same item as another whose prompt adds context (disc_law:
+    # the question and answer, with or without statutes); compared normalized against the test split
+    dedup_key: str | None = field(default=None, repr=False)
 
     def prompt(self) -> str:
         """Everything the model sees before the answer: the key for cross-split deduplication."""

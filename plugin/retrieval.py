@@ -247,12 +247,31 @@ def load_documents(paths: Iterable[Path]) -> list[Document]:
 # ---------------------------------------------------------------- indexes
 
 
-def _quiet_jieba():
+def load_jieba():
+    """jieba, quiet, with its dictionary cache in a folder of our own (under the `lfd fetch` cache).
+
+    By default jieba writes /tmp/jieba.cache: on a shared server another user's file of that name
+    cannot be replaced, and jieba logs a traceback (and leaves a temporary file) on every run. Set
+    before the first cut, which is when jieba builds or loads the cache."""
     with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
         warnings.simplefilter("ignore")
         import jieba
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict..." lines on stderr
+    # no "Building prefix dict..." lines on stderr; a cache that cannot be written only costs time
+    jieba.setLogLevel(logging.CRITICAL)
+    if not jieba.dt.initialized and jieba.dt.tmp_dir is None:
+        from .catalog import default_cache
+
+        folder = default_cache() / "jieba"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:  # no writable home: a file of this user's own in the temporary folder
+            folder = Path(tempfile.gettempdir())
+            jieba.dt.cache_file = f"jieba.uid{os.getuid() if hasattr(os, 'getuid') else 0}.cache"
+        jieba.dt.tmp_dir = str(folder)
     return jieba
+
+
+_quiet_jieba = load_jieba
 
 
 def words(text: str) -> list[str]:

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..converters.base import Converter, Shape
+from .dedup import EXACT, TestItems
 from .errors import UserError, where
 from .io.rows import Row, Skip
 from .records import Example
 
-DEDUP_REASON = "prompt also in the test split"
+DEDUP_REASON = EXACT  # the exact prompt; plugin/dedup.py has the other reasons
+COPY_REASON = "augmented copy (e.g. --shuffle-options) is a test item: {}"
 WRITE_BATCH = 256  # lines joined into one write
 
 
@@ -32,6 +34,7 @@ class Run:
     def __init__(self, converter: Converter, fmt: str, rejects=None):
         self.converter, self.fmt, self.rejects = converter, fmt, rejects
         self.tallies = {"train": Tally(), "test": Tally()}
+        self.origin: tuple[Path | None, Row | None] = (None, None)  # file and row of the last example yielded
 
     def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
         self.tallies[split].skipped[reason] += 1
@@ -71,6 +74,7 @@ class Run:
                 first = False
                 continue
             first = False
+            self.origin = (path, row)
             if isinstance(produced, Example):
                 yield produced
             else:
@@ -84,16 +88,28 @@ class Run:
         handle.write(self.line(example))
         self.tallies[split].written += 1
 
-    def write_train(self, handle, examples: Iterable[Example], test_keys: set[bytes]) -> None:
-        """Writes training examples (and their augmented copies), leaving out prompts of the test split."""
+    def fresh(self, examples: Iterable[Example], test: TestItems, count: bool = True) -> Iterator[Example]:
+        """The examples that are not test items (see plugin/dedup.py); with ``count`` the others are
+        counted by reason and go to the rejects with their file, location and record."""
+        for example in examples:
+            reason = test.match(example) if test else None  # nothing is hashed without a test split
+            if reason is None:
+                yield example
+            elif count:
+                self.skip("train", reason, *self.origin)
+
+    def write_train(self, handle, examples: Iterable[Example], test: TestItems, checked: bool = False) -> None:
+        """Writes training examples and their augmented copies, leaving out test items (originals and
+        copies alike); ``checked``: the examples were already passed through :meth:`fresh`."""
         tally, pending = self.tallies["train"], []
         augment = self.converter.augment if type(self.converter).augment is not Converter.augment else None
-        for example in examples:
-            if test_keys and example.prompt_hash() in test_keys:  # no hashing without a test split
-                self.skip("train", DEDUP_REASON)
-                continue
+        for example in examples if checked or not test else self.fresh(examples, test):
             pending.append(self.line(example))
             for copy in augment(example) if augment else ():
+                reason = test.match(copy) if test else None
+                if reason is not None:
+                    self.skip("train", COPY_REASON.format(reason), *self.origin)
+                    continue
                 pending.append(self.line(copy))
                 tally.augmented += 1
             if len(pending) >= WRITE_BATCH:

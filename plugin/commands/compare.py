@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from ..io.atomic import AtomicFiles, dumps_json
+from ..io.atomic import AtomicFiles, dumps_json, printable_text
+from ..io.paths import same_file
 from ..predictions import load_runs, pair_by_prompt, predictions_file
 from ..report.json_report import compare_report
 from ..report.page import compare_page, render
@@ -19,7 +20,7 @@ from ..report.terminal import print_comparison, print_flips
 from ..scoring import compare_scores, score_all
 from ..statistics import SEED
 from .arguments import add_command
-from .eval import add_scoring_options
+from .eval import add_scoring_options, check_reports
 
 EXAMPLE = ("lfd compare saves/med_norm/base/predict saves/med_norm/lora/predict --dataset med_norm "
            "--html compare.html")
@@ -34,8 +35,9 @@ the test split and pair by line order, so runs with different chat templates can
 
 def run(args) -> int:
     paths = [predictions_file(args.base), predictions_file(args.tuned)]
-    if paths[0].resolve() == paths[1].resolve():
+    if same_file(paths[0], paths[1]):
         raise UserError(f"{paths[0]}: BASE and TUNED are the same file; pass the two runs' predictions")
+    check_reports(args, paths, ["predictions", "predictions"])
     (base, tuned), dataset, chosen = load_runs(args, paths)
     if dataset:  # both were checked line by line against the same test split
         paired_by = "test-split order"
@@ -56,7 +58,7 @@ def run(args) -> int:
         if args.out:
             files.open(args.out).write(dumps_json(compare_report(context, base, tuned, scores, changes)))
         if args.html:
-            files.open(args.html).write(render(compare_page(context, base, tuned, scores, changes)))
+            files.open(args.html).write(printable_text(render(compare_page(context, base, tuned, scores, changes))))
         files.commit()
     checked = f", checked against {dataset}" if dataset else ""
     print(f"{len(base)} items paired by {paired_by}{checked}: base {paths[0]}, tuned {paths[1]}")

@@ -59,6 +59,8 @@ def report(summary: dict) -> None:
             print(f"  skipped {n}: {reason}", file=out)
     if summary["rejects"]:
         print(f"rejected records with their file and location: {summary['rejects']}", file=out)
+    for note in summary.get("notes", []):
+        print(note, file=out)
     print(summary["dataset_info"], file=out)
 
 
@@ -99,7 +101,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_int, metavar="N", help="keep a seeded random sample of N training records")
     p.add_argument("--encoding", help="text encoding of CSV/JSON inputs (default: detect UTF-8/GB18030)")
     p.add_argument("--rejects", type=Path, metavar="FILE", help="write skipped records (JSONL, with file and location)")
-    p.add_argument("--force", action="store_true", help="replace existing different dataset_info entries of the same name")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing different dataset_info entries and data files of the same name (and remove "
+                        "an earlier test split a run without one would leave)")
 
 
 def extend_parser(parser: argparse.ArgumentParser, argv: list[str]) -> None:

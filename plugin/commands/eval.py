@@ -8,10 +8,13 @@ reported by :mod:`..report` (the --out JSON, the --html page, the table printed)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+from .. import dataset_info
 from ..errors import UserError
-from ..io.atomic import AtomicFiles, dumps_json
+from ..io.atomic import AtomicFiles, dumps_json, escape_surrogates, printable_text
+from ..io.paths import check_outputs
 from ..predictions import load_runs, predictions_file
 from ..report.json_report import eval_report
 from ..report.page import eval_page, render
@@ -30,8 +33,34 @@ over the items (--bootstrap resamples, seed 0; every metric and every run of the
 resampled with the same items, which `lfd compare` uses for paired intervals)."""
 
 
+def report_outputs(args) -> list[tuple[str, Path]]:
+    """The report files `lfd eval` / `lfd compare` were asked to write, by option."""
+    return [(option, getattr(args, option[2:].replace("-", "_"), None)) for option in ("--out", "--per-item", "--html")]
+
+
+def read_inputs(args) -> list[tuple[str, Path]]:
+    """What the command reads besides the predictions: dataset_info.json and the test file of --dataset."""
+    if not args.dataset:
+        return []
+    info_path = args.dataset_info or dataset_info.default_path()
+    inputs = [("--dataset-info" if args.dataset_info else "dataset_info.json", info_path)]
+    info = dataset_info.load(info_path) if os.path.isfile(info_path) else {}
+    names = [args.dataset] if args.dataset.endswith("_test") else [f"{args.dataset}_test", args.dataset]
+    entry = next((info[name] for name in names if isinstance(info.get(name), dict)), {})
+    file_name = entry.get("file_name")
+    if isinstance(file_name, str) and file_name and "\0" not in file_name:
+        inputs.append((f"--dataset {args.dataset} test split", info_path.parent / file_name))
+    return inputs
+
+
+def check_reports(args, predictions: list[Path], labels: list[str]) -> None:
+    """No report over an input (predictions, dataset_info.json, the test split) or over another report."""
+    check_outputs(report_outputs(args), [*zip(labels, predictions), *read_inputs(args)])
+
+
 def run(args) -> int:
     predictions = predictions_file(args.predictions)
+    check_reports(args, [predictions], ["predictions"])
     [items], dataset, chosen = load_runs(args, [predictions])
     scores = score_all(items, chosen, args.bootstrap)
     with AtomicFiles() as files:  # the reports appear together, or none of them
@@ -39,13 +68,13 @@ def run(args) -> int:
             handle = files.open(args.per_item)
             for item, item_scores in zip(items, scores.per_item):
                 row = {"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(escape_surrogates(json.dumps(row, ensure_ascii=False)) + "\n")
         if args.out:
             report = eval_report(items, scores, chosen, predictions, dataset, args.bootstrap)
             files.open(args.out).write(dumps_json(report))
         if args.html:
             page = eval_page(items, scores, chosen, predictions, dataset, args.bootstrap)
-            files.open(args.html).write(render(page))
+            files.open(args.html).write(printable_text(render(page)))
         files.commit()
     print(f"{len(items)} predictions from {predictions}" + (f", checked against {dataset}" if dataset else ""))
     print_scores(scores)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import time
 from pathlib import Path
 
 from .. import dataset_info
 from ..errors import UserError
+from ..io.paths import check_outputs, same_file
+
+REGISTER_HINT = "pass --force to replace it (the previous file is kept as a timestamped backup)"
 
 
 def absolute_entries(source: Path) -> dict:
@@ -21,7 +24,13 @@ def absolute_entries(source: Path) -> dict:
     for name, entry in entries.items():
         if not isinstance(entry, dict) or "file_name" not in entry:
             raise UserError(f"{source}: entry {name!r} has no file_name; only local files can be registered")
-        path = (source.parent / entry["file_name"]).resolve()
+        file_name = entry["file_name"]
+        if not isinstance(file_name, str) or not file_name or "\0" in file_name:
+            shown = "null" if file_name is None else f"a JSON {type(file_name).__name__}" \
+                if not isinstance(file_name, str) else repr(file_name)
+            raise UserError(f"{source}: entry {name!r} has file_name {shown}, not a file name; fix the entry "
+                            "(or convert again) — only local files can be registered")
+        path = (source.parent / file_name).resolve()
         if not path.exists():
             raise UserError(f"{source}: entry {name!r} points to {path}, which does not exist; "
                             "run the conversion that writes it first")
@@ -29,29 +38,39 @@ def absolute_entries(source: Path) -> dict:
     return result
 
 
-def backup(path: Path) -> Path | None:
-    """Copy the file aside before it changes: ``dataset_info.json.<time>.bak``."""
-    if not path.exists():
-        return None
+def backup_path(path: Path) -> Path:
+    """Where the file is copied before it changes: ``dataset_info.json.<time>.bak`` (a free name)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.{stamp}.bak")
     n = 1
-    while target.exists():
+    while os.path.lexists(target):
         n += 1
         target = path.with_name(f"{path.name}.{stamp}-{n}.bak")
-    shutil.copy2(path, target)
     return target
 
 
 def register(lf_root: Path, source: Path, force: bool = False) -> tuple[dict, Path | None]:
     data_dir = lf_root / "data"
-    if not data_dir.is_dir():
+    if not os.path.isdir(data_dir):
         raise UserError(f"{lf_root}: no data/ folder, so not the folder LLaMA-Factory runs from; pass the "
                         "folder that holds data/dataset_info.json (where you run llamafactory-cli)")
+    target = data_dir / dataset_info.FILE_NAME
+    if same_file(source, target):
+        raise UserError(f"{source}: --from is the install's own dataset_info.json ({target}); pass the "
+                        "dataset_info.json `lfd convert` wrote (in its --out-dir)")
     entries = absolute_entries(source)
     saved: list[Path] = []
-    merged = dataset_info.merge(data_dir / dataset_info.FILE_NAME, entries, force=force,
-                                before_write=lambda p: saved.extend(filter(None, [backup(p)])))
+
+    def keep_backup(path: Path, files) -> None:
+        if not os.path.lexists(path):
+            return
+        aside = backup_path(path)
+        check_outputs([("the backup", aside), ("the install's dataset_info.json", path)], [("--from", source)])
+        files.copy(path, aside)  # appears with the new file, or not at all
+        saved.append(aside)
+
+    check_outputs([("the install's dataset_info.json", target)], [("--from", source)])
+    merged = dataset_info.merge(target, entries, force=force, before_write=keep_backup, hint=REGISTER_HINT)
     return merged, (saved[0] if saved else None)
 
 
@@ -76,7 +95,8 @@ def add_parser(sub):
         description=("Merge the entries of a dataset_info.json written by `lfd convert` into LF_ROOT/data/\n"
                      "dataset_info.json with absolute file paths, so training and the web board find them from\n"
                      "LF_ROOT. Keeps a timestamped backup; re-running changes nothing; an existing different\n"
-                     "entry of the same name is refused unless --force."),
+                     "entry of the same name is refused unless --force. A symlinked dataset_info.json is\n"
+                     "written through the link."),
         help="register converted datasets into an existing LLaMA-Factory install",
     )
     p.add_argument("--llamafactory-dir", type=Path, required=True, metavar="LF_ROOT",

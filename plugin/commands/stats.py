@@ -23,6 +23,8 @@ def messages(record: dict) -> tuple[list[dict], str]:
     """(chat messages up to the last user turn, the response) of an alpaca or sharegpt record."""
     if "conversations" in record:
         turns = record["conversations"]
+        if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+            raise ValueError("conversations is not a list of {from, value} turns")
         role = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
         chat = [{"role": role.get(t.get("from", t.get("role")), "user"), "content": t.get("value", t.get("content", ""))}
                 for t in turns]
@@ -33,6 +35,9 @@ def messages(record: dict) -> tuple[list[dict], str]:
         prompt = []
         for question, answer in record.get("history") or []:
             prompt += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        for key in ("instruction", "input"):
+            if record.get(key) is not None and not isinstance(record[key], str):
+                raise ValueError(f"{key} is a JSON {type(record[key]).__name__}, not text")
         query = "\n".join(part for part in (record["instruction"], record.get("input") or "") if part)
         prompt.append({"role": "user", "content": query})
         response = record["output"]
@@ -40,6 +45,11 @@ def messages(record: dict) -> tuple[list[dict], str]:
         raise ValueError("neither an alpaca (instruction/output) nor a sharegpt (conversations) record")
     if record.get("system"):
         prompt.insert(0, {"role": "system", "content": record["system"]})
+    for place, text in [*((f"the {turn['role']} turn {i}", turn["content"]) for i, turn in enumerate(prompt, 1)),
+                        ("the response", response)]:
+        if not isinstance(text, str):  # the chat template would fail deep inside jinja, or count "None"
+            kind = "null" if text is None else f"a JSON {type(text).__name__}"
+            raise ValueError(f"{place} is {kind}, not text")
     return prompt, response
 
 

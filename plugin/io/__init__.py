@@ -7,4 +7,5 @@ parallel workers, through the exact reading of :mod:`.json_exact` (the json modu
 numbers) or the orjson fast paths of :mod:`.json_fast`, which give the same or hand over to it;
 :mod:`.archives` reads a JSON member of a .zip; :mod:`.tables` reads CSV/TSV, xlsx and Markdown
 tables; :mod:`.json_lines` is the strict reader of the JSONL files this tool and LLaMA-Factory
-write; and :mod:`.atomic` writes files that appear whole or not at all."""
+write; :mod:`.atomic` writes files that appear whole or not at all; and :mod:`.paths` checks that no
+output is an input or another output and says in one line why a write failed."""

@@ -10,6 +10,7 @@ from .archives import iter_zip
 from .json_files import JSON_SUFFIXES, iter_json
 from .rows import Row
 from .tables import iter_csv, iter_markdown, iter_xlsx
+from .text import open_bytes
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -24,9 +25,13 @@ def iter_rows(path: Path, encoding: str | None, wanted: list[tuple[str, ...]],
     A .zip is read through its JSON ``member`` (see :func:`plugin.io.archives.iter_zip`);
     ``member_option`` names the option that sets it, for the error when it is missing.
     """
+    open_bytes(path).close()  # a missing, unreadable or folder input: one line now, not a traceback later
     if not path.is_file():
-        raise UserError(f"{path}: no such file; check the path")
+        raise UserError(f"{path}: not a regular file; pass a file")
     suffix = path.suffix.lower()
+    if not wanted and suffix in XLSX_SUFFIXES | CSV_SUFFIXES | MARKDOWN_SUFFIXES:
+        raise UserError(f"{path}: a {suffix} table, but this converter reads JSON (.json, .jsonl or a .zip of "
+                        "them); pass the JSON file")
     if suffix in XLSX_SUFFIXES:
         return iter_xlsx(path, wanted)
     if suffix in CSV_SUFFIXES:

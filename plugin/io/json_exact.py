@@ -24,6 +24,60 @@ NUMBER_TAIL = re.compile(r"[-+.0-9eE]*")  # what may still belong to a number th
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape of half a surrogate pair
 LONE_SURROGATE = "half of an emoji (a lone UTF-16 surrogate escape) in the text"
 ARRAY_SEPARATOR = re.compile(r"[ \t\r\n]*(?:,|(\]))[ \t\r\n]*")  # after an array element: "," or the closing "]"
+NOT_JSON = "NaN/Infinity is not JSON text"  # the json module reads them (as float("nan") ...); JSON has no such value
+TOO_BIG = "a number too big for a float (it would read as inf)"
+INFINITE = (float("inf"), float("-inf"))
+
+
+def big_number(digits: int) -> str:
+    """The skip reason of a record with an integer of ``digits`` digits, beyond what Python converts."""
+    return f"a number of {digits} digits (more than Python reads; not a real record)"
+
+
+class Flags(list):
+    """What the json module read in the last value that JSON text does not hold: NaN/Infinity (read with
+    ``parse_constant``), a number too big for a float (1e400, which float() reads as inf), an integer
+    too long for ``int()`` (read again with ``tolerant``'s ``parse_int``). Empty for almost every
+    record: checking it costs one truth test."""
+
+    def __init__(self):
+        super().__init__()
+        self.scan = json.JSONDecoder(parse_constant=self._constant, parse_float=self._float).scan_once
+        # only after a ValueError: a Python call per integer
+        self.tolerant = json.JSONDecoder(parse_constant=self._constant, parse_float=self._float,
+                                         parse_int=self._int).scan_once
+
+    def _constant(self, name: str):
+        self.append(NOT_JSON)
+        return None
+
+    def _float(self, text: str) -> float:
+        value = float(text)
+        if value in INFINITE:
+            self.append(TOO_BIG)
+        return value
+
+    def _int(self, text: str):
+        try:
+            return int(text)
+        except ValueError:
+            self.append(big_number(len(text.lstrip("-"))))
+            return 0
+
+    def scan_any(self, buf: str, pos: int):
+        """``scan(buf, pos)``, reading a too long integer as 0 (and flagging it) instead of failing."""
+        try:
+            return self.scan(buf, pos)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+            self.clear()
+            return self.tolerant(buf, pos)
+
+    def skip(self) -> Skip:
+        reason = self[0]
+        self.clear()
+        return Skip(reason)
 
 
 class Scanner:
@@ -39,7 +93,8 @@ class Scanner:
         self.buf, self.pos, self.line, self.eof = "", 0, 1, False
         self.start = 0  # where the last value read starts in buf
         self.escapes = True  # buf may hold a \u escape
-        self.scan = json.JSONDecoder().scan_once  # (value, end) at an index; StopIteration if none starts there
+        self.flags = Flags()  # NaN/Infinity or a too long integer in the last value
+        self.scan = self.flags.scan  # (value, end) at an index; StopIteration if none starts there
 
     def _fill(self, size: int | None = None) -> bool:
         if self.eof:
@@ -72,6 +127,8 @@ class Scanner:
 
     def checked(self, value):
         """``value`` as the last ``value()`` read it, or a Skip if its text escapes half a surrogate pair."""
+        if value.__class__ is Skip:
+            return value
         return without_lone_surrogates(value) if SURROGATE_ESCAPE.search(self.buf, self.start, self.pos) else value
 
     def expect(self, chars: str, what: str) -> str:
@@ -84,29 +141,32 @@ class Scanner:
         return c
 
     def value(self, what: str, *args):
-        """The next value; ``what.format(*args)`` names it in the error (formatted only then)."""
+        """The next value; ``what.format(*args)`` names it in the error (formatted only then). A value
+        holding NaN/Infinity or an integer too long to convert is read to its end and returned as a Skip."""
         self.peek()
         size = self.chunk
+        flags = self.flags
         while True:
             buf, pos = self.buf, self.pos
+            flags.clear()
             # only the message and position of a failure are kept: holding the exception would keep
             # this frame, and so the buffer, alive in a reference cycle
             try:
-                obj, end = self.scan(buf, pos)
+                obj, end = flags.scan_any(buf, pos)
             except StopIteration as stop:
                 failure = ("Expecting value", stop.value)
             except json.JSONDecodeError as err:
                 failure = (err.msg, err.pos)
             except RecursionError:
                 raise UserError(f"{where(self.path, f'{what.format(*args)} (line {self.line})')}: nested too "
-                                "deeply to read (thousands of levels); the file is broken") from None
+                                "deeply to read (about 1000 levels or more); the file is broken") from None
             else:
                 # a number may go on in the next chunk: "1" or "-0." (then the scanner stops at "-0")
                 # touching the buffer's end
                 if self.eof or buf[pos] in "{[\"" or NUMBER_TAIL.match(buf, end).end() < len(buf):
                     self.line += buf.count("\n", pos, end)
                     self.start, self.pos = pos, end
-                    return obj
+                    return flags.skip() if flags else obj
                 failure = None
             if failure is not None:
                 message, at = failure
@@ -151,7 +211,7 @@ def json_array(scanner: Scanner, to_end: bool = False, index: int = 0) -> Iterat
     they are parsed in this loop; the record that reaches the buffer's end (or is broken) goes
     through ``value``/``expect``, which read on and report errors.
     """
-    scan, first = scanner.scan, index
+    scan, flags, first = scanner.scan, scanner.flags, index
     while True:
         if scanner.peek() == "" and to_end and index > first:
             return ""
@@ -165,7 +225,9 @@ def json_array(scanner: Scanner, to_end: bool = False, index: int = 0) -> Iterat
             separator = ARRAY_SEPARATOR.match(buf, end)
             if separator is None or (after := separator.end()) == len(buf):
                 break
-            if escapes and SURROGATE_ESCAPE.search(buf, pos, end):
+            if flags:  # NaN/Infinity in it
+                record = flags.skip()
+            elif escapes and SURROGATE_ESCAPE.search(buf, pos, end):
                 record = without_lone_surrogates(record)
             yield Row((index, line), record)
             index += 1
@@ -215,11 +277,15 @@ def looks_like_jsonl(start: str) -> bool:
     if not stripped.startswith("{"):
         return False
     first_line = stripped.split("\n", 1)
-    try:
-        json.loads(first_line[0])
-    except (json.JSONDecodeError, RecursionError):
+    if len(first_line) < 2 or first_line[1].strip() == "":
         return False
-    return len(first_line) > 1 and first_line[1].strip() != ""
+    first = json_line(first_line[0])
+    if first.__class__ is dict or not first.reason.startswith("invalid JSON line"):
+        return True  # an object (perhaps skipped for NaN, a too long number or a lone surrogate)
+    # a broken first line (a JSONL file with a bad line 1, not one JSON value): the next whole lines
+    # (up to three; the last piece of the head may be cut) are each a JSON object
+    following = [line for line in first_line[1].split("\n")[:-1] if line.strip()][:3]
+    return bool(following) and all(json_line(line).__class__ is dict for line in following)
 
 
 def jsonl_rows(stream, path: Path) -> Iterator[Row]:
@@ -234,13 +300,33 @@ def json_line(line: str):
     """The record of a JSONL line, a Skip saying why there is none, or None for a blank line."""
     if not line.strip():
         return None
+    record = json_value(line)
+    if record.__class__ is Skip:
+        return record
+    return without_lone_surrogates(record) if SURROGATE_ESCAPE.search(line) else record
+
+
+def json_value(line: str):
+    """``json.loads(line)``, or a Skip saying why not: invalid JSON, nesting deeper than the recursion
+    limit, NaN/Infinity (not JSON text), an integer too long for Python."""
+    if line.startswith("\ufeff"):  # as json.loads says it
+        return Skip("invalid JSON line (Unexpected UTF-8 BOM (decode using utf-8-sig))")
+    flags = LINE_FLAGS
+    flags.clear()
     try:
-        record = json.loads(line)
+        record, end = flags.scan_any(line, WHITESPACE.match(line).end())
+    except StopIteration:
+        return Skip("invalid JSON line (Expecting value)")
     except json.JSONDecodeError as err:
         return Skip(f"invalid JSON line ({err.msg})")
     except RecursionError:
         return Skip("invalid JSON line (nested too deeply)")
-    return without_lone_surrogates(record) if SURROGATE_ESCAPE.search(line) else record
+    if WHITESPACE.match(line, end).end() != len(line):
+        return Skip("invalid JSON line (Extra data)")
+    return flags.skip() if flags else record
+
+
+LINE_FLAGS = Flags()
 
 
 def without_lone_surrogates(record):

@@ -8,9 +8,10 @@ and scanning it a record at a time, and memory stays at one block. It is exact, 
 
 - if ``[`` + block + ``]`` parses, the block is whole records: objects are self-delimiting, so a
   split inside a string or a nested value leaves something unterminated;
-- anything orjson reads differently from the json module fails the parse (NaN, 1e400, a lone
-  surrogate, invalid UTF-8, deep nesting) or is caught after it (an integer beyond 64 bits, which
-  orjson reads as a float);
+- anything orjson reads differently from the json module fails the parse (NaN/Infinity, which the
+  exact scanner makes a counted skip; 1e400, a lone surrogate, invalid UTF-8, nesting beyond 1024
+  levels) or is caught after it (an integer beyond 64 bits, which orjson reads as a float; nesting
+  too deep to check, which the exact scanner then reports);
 - then, and for a separator that never comes back (irregular layout, a 16 MB record), the exact
   scanner of :mod:`.json_exact` reads on from the block's start, reporting errors with their
   line as always.
@@ -21,8 +22,9 @@ by reading the record's block again.
 **JSONL, each line's bytes** (DISC-Law-SFT: ~580 MB): three times faster than decoding the text and
 parsing it with the json module. A line orjson does not read as the json module would (it fails:
 NaN, a lone surrogate, invalid UTF-8, a blank line of Unicode spaces; or it reads an integer beyond
-64 bits as a float) is decoded and read by :func:`.json_exact.json_line`, the reader of the text
-path. Lines are numbered as the text path numbers them: a lone ``\\r`` ends a line too.
+64 bits as a float, or nests too deeply to check) is decoded and read by :func:`.json_exact.json_line`,
+the reader of the text path (which makes NaN/Infinity, an integer too long for Python and too deep a
+nesting counted skips). Lines are numbered as the text path numbers them: a lone ``\\r`` ends a line too.
 """
 
 from __future__ import annotations
@@ -132,7 +134,15 @@ class Lines:
 
 
 def exact(value) -> bool:
-    """False if orjson may have read an integer beyond 64 bits in ``value`` as a float."""
+    """False if orjson may have read an integer beyond 64 bits in ``value`` as a float, or ``value`` is
+    nested too deeply to check (the exact scanner then reads it, and says so)."""
+    try:
+        return _exact(value)
+    except RecursionError:
+        return False
+
+
+def _exact(value) -> bool:
     for item in value.values() if value.__class__ is dict else value:
         cls = item.__class__
         if cls is str or cls is int or item is None or cls is bool:
@@ -140,7 +150,7 @@ def exact(value) -> bool:
         if cls is float:
             if not -BIG < item < BIG:
                 return False
-        elif (cls is dict or cls is list) and not exact(item):
+        elif (cls is dict or cls is list) and not _exact(item):
             return False
     return True
 

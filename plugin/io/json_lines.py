@@ -4,25 +4,29 @@ leniently instead (a broken line is a counted skip): see :mod:`.json_files`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError, where
+from .json_exact import json_value
+from .rows import Skip
 
 
 def read_json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict]]:
     """(line number, object) of each non-blank line of a JSONL file we wrote or LLaMA-Factory wrote;
-    anything else is a one-line error saying what was ``expected``."""
+    anything else is a one-line error saying what was ``expected``. What JSON text does not hold (NaN,
+    Infinity, 1e400; an integer too long for Python; nesting deeper than the recursion limit) is an error too:
+    these files are written by programs, so such a line means the file is broken, not a record to skip."""
     try:
         with open(path, encoding="utf-8-sig") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
                     continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise UserError(f"{where(path, f'line {number}')}: not JSON ({err.msg}); expected {expected}")
+                obj = json_value(line)
+                if isinstance(obj, Skip):
+                    reason = obj.reason.removeprefix("invalid JSON line (").removesuffix(")") \
+                        if obj.reason.startswith("invalid JSON line (") else obj.reason
+                    raise UserError(f"{where(path, f'line {number}')}: not JSON ({reason}); expected {expected}")
                 if not isinstance(obj, dict):
                     kind = type(obj).__name__
                     raise UserError(f"{where(path, f'line {number}')}: a JSON {kind}; expected {expected}")
@@ -33,3 +37,5 @@ def read_json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict]]:
         raise UserError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); expected {expected}") from None
     except IsADirectoryError:
         raise UserError(f"{path}: a folder; pass the file inside it") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied; make the file readable (chmod u+r) or copy it") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 from ..errors import UserError, where
@@ -14,27 +15,72 @@ from .rows import Row, Skip
 from .text import decode_guard, open_text
 
 
-def _check_header(path: Path, place: str, header: list[str], wanted: Iterable[Iterable[str]]) -> None:
+def _check_header(path: Path, place: str, header: list[str], wanted: Iterable[Iterable[str]],
+                  position: str = "column") -> None:
     if not any(set(cols) <= set(header) for cols in wanted):
         expected = " or ".join("/".join(cols) for cols in wanted)
+        found = ", ".join(_flat(name) for name in header)
         raise UserError(f"{where(path, place)}: header has no {expected} columns (found: "
-                        f"{', '.join(map(str, header)) or 'nothing'}); point to the right file or fix its header row")
+                        f"{found or 'nothing'}); point to the right file or fix its header row")
+    _check_unique(path, place, header, position)
+
+
+def _flat(text) -> str:
+    """A cell as it goes into an error message: on one line, whatever it holds."""
+    return " ".join(str(text).split())
+
+
+def _check_unique(path: Path, place: str, header: list[str], position: str = "column") -> None:
+    """A header naming a column twice is refused: a row's value of that name would be the last one's."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        if name and name in first:
+            raise UserError(f"{where(path, place)}: {position}s {first[name]} and {number} are both named {_flat(name)!r}; "
+                            "rename or delete one of them")
+        first.setdefault(name, number)
+
+
+EOF_MARK = "\ue000lfd: end of file\ue000"  # a last line fed after the file's: a quoted field it lands in never closed
+FIELD_LIMIT = (1 << 31) - 1  # the C long the csv module keeps its limit in (on every platform)
+
+
+def raise_field_limit(size: int) -> None:
+    """Lets a field be as long as the file (no field can be longer), bounded by what csv can hold."""
+    if csv.field_size_limit() < size:
+        csv.field_size_limit(min(size + 1, FIELD_LIMIT))
 
 
 def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
-    """Rows of a CSV with a header (quoted fields may hold newlines); ragged rows are skipped."""
+    """Rows of a CSV with a header (quoted fields may hold newlines; a row is named by its first line);
+    ragged rows are skipped; a quote that never closes is an error naming the line it opens on."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with open_text(path, encoding) as stream:
-        reader = csv.reader(stream, delimiter=delimiter)
+        raise_field_limit(path.stat().st_size)
+        reader = csv.reader(chain(stream, [EOF_MARK]), delimiter=delimiter)
+        start = 1  # the first line of the record being read
 
         def rows():
+            nonlocal start
             header = [h.strip() for h in next(reader, [])]
+            if header == [EOF_MARK]:
+                header = []
+            elif any(EOF_MARK in h for h in header):
+                raise _unclosed(path, 1)
+            elif any("\n" in h or "\r" in h for h in header):
+                raise UserError(f"{where(path, 'line 1')}: a quoted field in the header row runs on to line "
+                                f"{reader.line_num}; check the quotes of the header row")
             _check_header(path, "header row", header, wanted)
-            for values in reader:
+            while True:
+                start = reader.line_num + 1
+                values = next(reader, None)
+                if values is None or values == [EOF_MARK]:
+                    return
+                if any(EOF_MARK in value for value in values):
+                    raise _unclosed(path, start)
                 joined = "".join(values)
                 if not joined.strip():
                     continue
-                location = f"line {reader.line_num}"
+                location = f"line {start}"
                 if len(values) != len(header):
                     yield Row(location, Skip(f"ragged row ({len(values)} fields, header has {len(header)})"))
                 elif "\0" in joined:
@@ -45,38 +91,61 @@ def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]]) ->
         try:
             yield from decode_guard(path, encoding, rows())
         except csv.Error as err:
-            raise UserError(f"{where(path, f'line {reader.line_num}')}: broken CSV ({err}); "
+            raise UserError(f"{where(path, f'line {start}')}: broken CSV ({err}); "
                             "check quoting around that line") from None
 
 
+def _unclosed(path: Path, line: int) -> UserError:
+    return UserError(f"{where(path, f'line {line}')}: a quoted field opens on this line and never closes (it runs "
+                     "to the end of the file); add the closing quote (\") or remove the stray one")
+
+
 def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
-    """Rows of every sheet whose header (within its first 10 rows) holds one of the wanted column sets."""
+    """Rows of every sheet whose header (within its first 10 rows) holds one of the wanted column sets.
+    A damaged workbook (a corrupt, truncated or encrypted part) is a one-line error, wherever it shows."""
+    import zlib
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    damaged = (InvalidFileException, BadZipFile, KeyError, OSError, zlib.error, EOFError, ParseError,
+               RuntimeError, ValueError, TypeError, IndexError, AttributeError)
+    try:
+        from lxml.etree import LxmlError
+        damaged += (LxmlError,)
+    except ImportError:
+        pass
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as err:
-        raise UserError(f"{path}: not a readable .xlsx workbook ({err}); re-save it as .xlsx") from None
+    except damaged as err:
+        raise UserError(f"{path}: not a readable .xlsx workbook ({_brief(err)}); re-save it as .xlsx") from None
     matched = False
     seen: dict[str, list[str]] = {}  # sheet -> its first non-empty row, for the error message
+    title = None
     try:
         for sheet in book.worksheets:
-            header = None
+            title, header = sheet.title, None
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 cells = ["" if v is None else str(v).strip() for v in values]
                 if header is not None:
                     if any(cells):
                         yield Row(f"sheet {sheet.title} row {number}", dict(zip(header, cells)))
                 elif any(set(cols) <= set(cells) for cols in wanted):
+                    _check_unique(path, f"sheet {sheet.title} row {number}", cells)
                     header, matched = cells, True
                 elif number >= 10:
                     break
                 elif any(cells):
-                    seen.setdefault(sheet.title, [c for c in cells if c])
+                    seen.setdefault(sheet.title, [_flat(c) for c in cells if c])
             seen.setdefault(sheet.title, [])
+    except UserError:
+        raise
+    except damaged as err:
+        place = f"sheet {title}" if title is not None else "its sheets"
+        raise UserError(f"{where(path, place)}: a damaged part of the workbook ({_brief(err)}); re-save it in "
+                        "Excel or download it again") from None
     finally:
         book.close()
     if not matched:
@@ -84,6 +153,12 @@ def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
         sheets = "; ".join(f"sheet {name}: {', '.join(cells) or 'empty'}" for name, cells in seen.items())
         raise UserError(f"{path}: no sheet has a {expected} header ({sheets or 'no sheets'}); "
                         "fix the header row or pick the right file")
+
+
+def _brief(err: BaseException) -> str:
+    """The first line of an error's text, or its kind when it has none (a KeyError of a missing part)."""
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
 
 
 # a Markdown table's delimiter row: | --- | :---: | ---: |
@@ -134,9 +209,10 @@ def iter_markdown(path: Path, encoding: str | None, wanted: list[tuple[str, ...]
                 if previous is not None and MARKDOWN_DELIMITER.fullmatch(text) \
                         and len(_markdown_cells(text)) == len(previous):
                     if any(set(cols) <= set(previous) for cols in wanted):
+                        _check_unique(path, f"line {number - 1}", previous)
                         header = previous
                         continue
-                    headers_seen.append(", ".join(previous))
+                    headers_seen.append(", ".join(map(_flat, previous)))
                 previous = _markdown_cells(text) if "|" in text else None
             if header is None:
                 expected = " or ".join("/".join(cols) for cols in wanted)

@@ -97,7 +97,7 @@ CASES = [
          "UTF-16LE without a BOM: the NUL bytes give it away"),
     case("med_norm_latin1_as_utf8", "[{\"text\": \"caf\u00e9\", \"normalized_result\": \"x\"}]".encode("latin-1"),
          convert("med_norm", F + "chip_latin1.json", "--encoding", "utf-8"), 1,
-         "cannot decode as utf-8 after the start; pass --encoding gb18030", "Latin-1 bytes read as UTF-8"),
+         "cannot decode as utf-8 after the start (byte 14, line 1); no common encoding", "Latin-1 bytes read as UTF-8"),
     case("med_norm_empty_file", b"", convert("med_norm", F + "empty.json"), 1,
          "expected a JSON array or object, found the end of the file", "zero-byte file"),
     case("med_norm_whitespace_only", b"  \r\n\n", convert("med_norm", F + "blank.json"), 1,

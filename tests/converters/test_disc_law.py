@@ -57,7 +57,8 @@ def test_a_multiple_choice_csv_points_to_law_mcq(lfd, tmp_path):
     src.write_text("input,output,A,B,C,D,source,multichoice\n\"哪一说法是正确的？\n\",D,甲,乙,丙,丁,"
                    "2018 national judical examination,False\n", encoding="utf-8")
     code, _, err = lfd("convert", "disc_law", src, "--out-dir", tmp_path)
-    assert code == 1 and "DISC-Law-Eval_mcq_sing_nje.csv: line 3" in err and "with law_mcq" in err
+    # the record spans lines 2-3: named by its first line (issue 14)
+    assert code == 1 and "DISC-Law-Eval_mcq_sing_nje.csv: line 2" in err and "with law_mcq" in err
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="the real samples are only on the developers' machines")

@@ -193,3 +193,31 @@ def test_real_cmb_answer_file_joins_by_id(lfd, tmp_path):
                        "--answers", SHARED / "cmb" / "CMB-test-choice-answer.head30.json", "--out-dir", tmp_path)
     assert code == 0, err
     assert [r["output"] for r in lines(tmp_path / "med_mcq_test.jsonl")] == ["D", "ABCDE"]
+
+
+def test_cmexam_options_that_skip_a_letter_are_skipped_not_merged(lfd, tmp_path):
+    """A real CMExam question lists A, B, D, E: reading D and E into B would corrupt the question."""
+    rows = [["男，45岁。反复上腹痛3年，最可能的诊断是", "A 胃溃疡\nB 十二指肠溃疡\nD 胃癌\nE 慢性胃炎", "B", ""],
+            ["下列属于糖皮质激素不良反应的有", "A 骨质疏松\nB 低血压\nC 满月脸", "AC", ""]]
+    src = write_csv(tmp_path / "cmexam.csv", ["Question", "Options", "Answer", "Explanation"], rows)
+    code, _, err = lfd("convert", "med_mcq", src, "--out-dir", tmp_path)
+    assert code == 0, err
+    (record,) = lines(tmp_path / "med_mcq_train.jsonl")
+    assert record["options"] == {"A": "骨质疏松", "B": "低血压", "C": "满月脸"}
+    assert "skipped 1: options skip a letter" in err
+
+
+def test_cmexam_xlsx_with_literal_backslash_n_between_options(lfd, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Question", "Options", "Answer", "Explanation"])
+    sheet.append(["男，45岁。反复上腹痛3年，最可能的诊断是", r"A 胃溃疡\nB 十二指肠溃疡\nC 慢性胃炎", "B", "空腹痛。"])
+    sheet.append(["下列属于糖皮质激素不良反应的有", r"A 骨质疏松\nB 低血\n压\nC 满月脸", "AC", ""])
+    book.save(tmp_path / "cmexam.xlsx")
+    code, _, err = lfd("convert", "med_mcq", tmp_path / "cmexam.xlsx", "--out-dir", tmp_path)
+    assert code == 0, err
+    first, second = lines(tmp_path / "med_mcq_train.jsonl")
+    assert first["options"] == {"A": "胃溃疡", "B": "十二指肠溃疡", "C": "慢性胃炎"} and first["answer"] == "B"
+    assert second["options"] == {"A": "骨质疏松", "B": "低血压", "C": "满月脸"} and second["answer"] == "AC"

@@ -160,7 +160,7 @@ def test_competition_bank_reads_every_sheet_with_its_own_header(lfd, tmp_path):
     assert multi["output"] == "B. 用途\nC. 分路标记\nD. 系统接线图" and multi["question_type"] == "multi"
     assert judge_true["output"] == "A. 正确" and judge_false["output"] == "B. 错误"
     assert fill == {"instruction": "在电气设备上进行___或___工作时，应提出停电申请。", "input": "",
-                    "output": "全部停电; 部分停电", "question_type": "fill"}
+                    "output": "全部停电、部分停电", "question_type": "fill"}
     assert open_["output"] == "(1)确认安全措施正确完备;\n(2)确认无突然来电的危险。" and open_["question_type"] == "open"
     for reason in ("several answers to a single-answer question", "options skip a letter",
                    "number of blanks and answers differ"):
@@ -308,3 +308,28 @@ def test_real_gb26860_bank_xlsx(lfd, tmp_path):
         assert f"skipped {count}: {reason}" in err
     kinds = [r["question_type"] for r in lines(tmp_path / "safety_exam_train.jsonl")]
     assert (kinds.count("single"), kinds.count("multi"), kinds.count("fill")) == (187, 68, 59)
+
+
+def test_competition_bank_fill_in_markers_and_wrapped_options(lfd, tmp_path):
+    """Numbered markers (1)/（1）, _（1）_ and runs of spaces are blanks; answers of several blanks are
+    joined by 、 as in the GB 26860 bank; a line wrapped inside an option's Chinese text is joined."""
+    src = workbook(tmp_path / "bank.xlsx", {
+        "填空题": [FILL_HEADER,
+                  padded(["电气工作人员应具备必要的（1）和技能，应掌握(2)等救护法。", None, "易", "安规类", None,
+                          "安全生产知识", "触电急救"], FILL_HEADER),
+                  padded(["作业人员应被告知其作业现场存在的      和防范措施。", None, "易", "安规类", None, "危险因素"],
+                         FILL_HEADER),
+                  padded(["工作票签发人、工作负责人（_（1）_）、_（2）_、_（3）_、_（4）_和_（5）_应履行职责。", None, "易",
+                          "安规类", None, "监护人", "工作许可人", "专责监护人", "工作班成员", "安全职责"], FILL_HEADER)],
+        "单选题": [CHOICE_HEADER, padded(["用人单位（  ）的，劳动者可以解除劳动合同。", None, "易", "安规类", "A",
+                                         "拒绝支\n付报酬", "按时 支付"], CHOICE_HEADER)],
+    })
+    code, _, err = lfd("convert", "safety_exam", src, "--out-dir", tmp_path)
+    assert code == 0, err
+    fill_two, fill_one, fill_five, single = lines(tmp_path / "safety_exam_train.jsonl")
+    assert fill_two["instruction"] == "电气工作人员应具备必要的___和技能，应掌握___等救护法。"
+    assert fill_two["output"] == "安全生产知识、触电急救"
+    assert fill_one["instruction"] == "作业人员应被告知其作业现场存在的___和防范措施。"
+    assert fill_five["instruction"] == "工作票签发人、工作负责人（___）、___、___、___和___应履行职责。"
+    assert fill_five["output"] == "监护人、工作许可人、专责监护人、工作班成员、安全职责"
+    assert single["options"] == {"A": "拒绝支付报酬", "B": "按时 支付"}

@@ -90,3 +90,26 @@ def test_true_false_becomes_two_options():
     assert question.example().extra["question_type"] == "single"
     assert true_false("陈述", "×").answer == "B"
     assert skip_reason(true_false, "陈述", "不确定") == "true/false answer is neither 正确 nor 错误"
+
+
+@pytest.mark.parametrize("text", [
+    "A 胃溃疡\nB 十二指肠溃疡\nD 胃癌\nE 慢性胃炎",  # CMExam: C lost
+    "A 胃溃疡\nB 十二指肠溃疡\nE 慢性胃炎",  # two lost
+    "A. 雨鞋,B. 绝缘靴,D. 绝缘鞋",  # the seed table's joined options
+])
+def test_options_that_skip_a_letter_are_skipped_not_merged(text):
+    assert skip_reason(options_from_text, text) == "options skip a letter"
+
+
+def test_a_far_letter_inside_a_wrapped_option_is_still_text():
+    assert options_from_text("A 胸片\nB 胸部\nX 线检查\nC 血常规") == {"A": "胸片", "B": "胸部 X 线检查", "C": "血常规"}
+
+
+def test_options_separated_by_a_literal_backslash_n():
+    assert options_from_text(r"A 骨质疏松\r\nB 低血压\nC 满月脸") == {"A": "骨质疏松", "B": "低血压", "C": "满月脸"}
+    assert options_from_text("A 甲\nB 含\\n字样") == {"A": "甲", "B": "含\\n字样"}  # real lines: kept as written
+
+
+def test_a_line_wrapped_inside_chinese_text_is_joined():
+    assert options_from_mapping({"A": "拒绝支\n付报酬", "B": "CT\n检查", "C": "按时\r\n 支付"}) == {
+        "A": "拒绝支付报酬", "B": "CT 检查", "C": "按时支付"}

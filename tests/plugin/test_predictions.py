@@ -66,3 +66,52 @@ def test_prompt_excerpt_keeps_the_last_user_turn_and_cuts_long_text():
     prompt = "<|im_start|>user\n第一问<|im_end|>\n<|im_start|>assistant\n答<|im_end|>\n<|im_start|>user\n" + "咳" * 500
     excerpt = prompt_excerpt(prompt, width=50)
     assert excerpt == "咳" * 49 + "…"
+
+
+ALPACA = {"formatting": "alpaca", "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
+
+
+def test_reordered_predictions_with_matching_labels_are_refused():
+    """Two records share a label: swapping their predictions keeps every label right, but not the prompts."""
+    from pathlib import Path
+
+    from llamafactory_domains.plugin.predictions import attach_records
+
+    records = [{"instruction": "原始词:", "input": q, "output": a}
+               for q, a in [("房颤", "心房颤动"), ("心房纤颤", "心房颤动"), ("高血压", "高血压")]]
+    items = [Prediction(chatml(f"原始词:\n{r['input']}"), r["output"], r["output"] + "\n", line=i)
+             for i, r in enumerate(records, 1)]
+    attach_records(items, Path("pred.jsonl"), records, ALPACA, Path("test.jsonl"))  # in order: fine
+    items[0], items[1] = items[1], items[0]
+    with pytest.raises(UserError) as raised:
+        attach_records(items, Path("pred.jsonl"), records, ALPACA, Path("test.jsonl"))
+    message = str(raised.value)
+    assert message.startswith("pred.jsonl: line 2: the prompt does not hold the question of record 1 of test.jsonl")
+    assert "it asks the question of record 2" in message and "\n" not in message
+
+
+def test_prompt_checks_allow_placeholders_truncation_and_sharegpt():
+    from llamafactory_domains.plugin.predictions import asks, question_of
+
+    long_question = "问诊对话历史:\n患者:" + "宝宝拉稀三天了，" * 20
+    assert asks(chatml(long_question[:100]), long_question)  # cut by cutoff_len
+    assert not asks(chatml("问诊对话历史:\n患者:宝宝发烧"), long_question)
+    assert asks("", "原始词:x") and asks("<|im_start|>…", "原始词:x")
+    entry = {"formatting": "sharegpt", "columns": {"messages": "conversations"},
+             "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}}
+    record = {"conversations": [{"role": "user", "content": "一"}, {"role": "assistant", "content": "二"},
+                                {"role": "user", "content": "欠款不还怎么办"}, {"role": "assistant", "content": "起诉"}]}
+    assert question_of(record, entry) == "欠款不还怎么办"
+    assert question_of({"instruction": "原始词:", "input": "房颤"}, ALPACA) == "原始词:\n房颤"
+
+
+def test_a_question_that_starts_another_is_not_taken_for_it():
+    """原始词:高血压 is inside the prompt of 原始词:高血压病: the prompt's last user turn decides."""
+    from pathlib import Path
+
+    from llamafactory_domains.plugin.predictions import attach_records
+
+    records = [{"instruction": "原始词:", "input": q, "output": "高血压"} for q in ("高血压", "高血压病")]
+    items = [Prediction(chatml(f"原始词:\n{r['input']}"), "高血压", "高血压\n", line=i) for i, r in enumerate(records, 1)]
+    with pytest.raises(UserError, match=r"line 2: the prompt does not hold the question of record 1 .*record 2"):
+        attach_records(items[::-1], Path("pred.jsonl"), records, ALPACA, Path("test.jsonl"))

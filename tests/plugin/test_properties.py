@@ -27,6 +27,7 @@ from llamafactory_domains.plugin.cli import build_parser
 from llamafactory_domains.plugin.errors import UserError
 from llamafactory_domains.plugin.io import json_files
 from llamafactory_domains.plugin.io.json_exact import Scanner, json_container
+from llamafactory_domains.plugin.io.rows import Skip
 
 # no example database: failing examples are not stored in the repository (shrunk ones are printed)
 SMALL = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,6 +75,30 @@ def test_a_cut_array_is_an_error_never_fewer_records(values, layout, chunk, cut)
     text = text[: len(text) - 1 - cut % (len(text) - 1)]  # at least the closing bracket is gone
     with pytest.raises(UserError, match="not valid JSON|invalid JSON|end of the file"):
         scan(text, chunk)
+
+
+ODD_VALUES = st.sampled_from(["NaN", "Infinity", "-Infinity", "9" * 4301, "-" + "1" * 5000])
+
+
+@SMALL
+@given(records=st.lists(st.dictionaries(TEXT, JSON_VALUES, max_size=3), min_size=1, max_size=6), data=st.data(),
+       layout=LAYOUTS, chunk=st.integers(1, 80))
+def test_records_holding_what_json_text_cannot_are_skips_the_rest_read(records, data, layout, chunk):
+    """NaN/Infinity (which the json module reads as floats) and integers too long for int() anywhere in
+    a record make that record a counted skip, whatever the buffer size; every other record reads as
+    json.loads reads it, and there are as many rows as records."""
+    odd = data.draw(st.sets(st.integers(0, len(records) - 1)), label="odd")
+    marked = [{**r, "\u0000odd": "@ODD@"} if i in odd else r for i, r in enumerate(records)]
+    value = data.draw(ODD_VALUES, label="value")
+    text = json.dumps(marked, **layout).replace('"@ODD@"', value)
+    rows = scan(text, chunk)
+    assert len(rows) == len(records)
+    for i, (row, record) in enumerate(zip(rows, records)):
+        if i in odd:
+            reason = "NaN/Infinity is not JSON text" if "n" in value.lower() else "a number of"
+            assert isinstance(row, Skip) and row.reason.startswith(reason)
+        else:
+            assert row == record
 
 
 @settings(FEW, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

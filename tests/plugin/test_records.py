@@ -23,3 +23,10 @@ def test_a_line_is_json_dumps_of_the_record(instruction, output, input, system, 
 def test_a_field_that_is_not_text_is_written_as_json_writes_it():
     example = Example("题目", 3)  # e.g. a converter that forgot str(): written, not lost or mangled
     assert example.to_line("alpaca", False, False) == '{"instruction": "题目", "input": "", "output": 3}\n'
+
+
+def test_the_dedup_key_is_not_written():
+    example = Example(instruction="参考法条：\n某条\n\n问题", output="答", dedup_key="问题\n答")
+    for fmt in ("alpaca", "sharegpt", "chatglm3"):
+        assert "dedup_key" not in example.to_line(fmt, True, True) and "问题\\n答" not in example.to_line(fmt, True, True)
+    assert example.to_line("alpaca", False, False) == Example(instruction=example.instruction, output="答").to_line("alpaca", False, False)

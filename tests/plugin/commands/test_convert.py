@@ -229,3 +229,84 @@ def test_a_big_file_shows_a_progress_bar_on_a_terminal_only(tmp_path):
     assert "train: read 16000, wrote 16000" in shown
     piped = subprocess.run([*argv, "--force"], capture_output=True, text=True, check=True)
     assert "%|" not in piped.stderr and "train: read 16000, wrote 16000" in piped.stderr
+
+
+def test_an_output_that_is_an_input_is_refused_and_nothing_changes(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(5) + [{"text": "空", "normalized_result": ""}])
+    out = tmp_path / "out"
+    assert lfd("convert", "general_mix", write_chip(tmp_path / "g.json", [
+        {"instruction": f"问{i}", "output": f"答{i}"} for i in range(4)]), "--name", "gm", "--out-dir", out)[0] == 0
+    os.link(src, tmp_path / "hard.json")
+    os.symlink(src, tmp_path / "soft.json")
+    before = {p: p.read_bytes() for p in [src, *out.iterdir()]}
+    for args, fragment in [
+        (["med_norm", src, "--rejects", src], "that is the INPUT file, also given as --rejects"),
+        (["med_norm", src, "--rejects", tmp_path / "hard.json"], "that is the INPUT file"),  # same inode
+        (["med_norm", src, "--rejects", tmp_path / "soft.json"], "that is the INPUT file"),
+        (["med_norm", tmp_path / "soft.json", "--rejects", tmp_path / "sub" / ".." / "a.json"], "that is the INPUT file"),
+        (["med_norm", src, "--rejects", out / "dataset_info.json"], "both dataset_info.json of --out-dir and --rejects"),
+        (["med_norm", src, "--rejects", out / "gm_train.jsonl"], "--rejects is the file of dataset gm_train"),
+        (["general_mix", out / "gm_train.jsonl", "--name", "gm", "--force"], "also given as the training split"),
+        (["med_norm", src, "--rejects", out], "--rejects is a folder"),
+    ]:
+        code, _, err = lfd("convert", *args, "--out-dir", out)
+        assert code == 1 and fragment in err and err.count("\n") == 1, (args, err)
+        assert {p: p.read_bytes() for p in [src, *out.iterdir()]} == before
+
+
+def test_other_data_under_an_existing_name_needs_force_and_is_reported_replaced(lfd, tmp_path):
+    first, second = (write_chip(tmp_path / f"{n}.json", chip_records(8, start)) for n, start in (("a", 0), ("b", 100)))
+    out = tmp_path / "out"
+    assert lfd("convert", "med_norm", first, "--out-dir", out)[0] == 0
+    data = (out / "med_norm_train.jsonl").read_bytes()
+    code, _, err = lfd("convert", "med_norm", first, "--out-dir", out)  # the same bytes again
+    assert code == 0 and "unchanged med_norm_train" in err
+    code, _, err = lfd("convert", "med_norm", second, "--out-dir", out)
+    assert code == 1 and "med_norm_train.jsonl: already exists with different data" in err and "--force" in err
+    assert (out / "med_norm_train.jsonl").read_bytes() == data
+    code, _, err = lfd("convert", "med_norm", second, "--out-dir", out, "--force")
+    assert code == 0 and "replaced med_norm_train" in err and "unchanged" not in err
+    assert (out / "med_norm_train.jsonl").read_bytes() != data
+
+
+def test_a_hand_made_file_of_the_same_name_is_not_overwritten_silently(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(4))
+    mine = tmp_path / "med_norm_train.jsonl"
+    mine.write_text('{"instruction": "mine", "output": "keep"}\n', encoding="utf-8")
+    code, _, err = lfd("convert", "med_norm", src, "--out-dir", tmp_path)
+    assert code == 1 and "no entry of" in err and "made by hand?" in err and "--name" in err
+    assert mine.read_text(encoding="utf-8") == '{"instruction": "mine", "output": "keep"}\n'
+    assert not (tmp_path / "dataset_info.json").exists()
+    code, _, err = lfd("convert", "med_norm", src, "--out-dir", tmp_path, "--force")
+    assert code == 0 and f"replaced {mine} (--force)" in err
+
+
+def test_a_rerun_without_a_test_split_refuses_or_removes_the_earlier_one(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(20))
+    out = tmp_path / "out"
+    assert lfd("convert", "med_norm", src, "--test-size", "5", "--out-dir", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, err = lfd("convert", "med_norm", src, "--out-dir", out)
+    assert code == 1 and "med_norm_test.jsonl: the test split of an earlier conversion" in err
+    assert "--test-size N" in err and "--force" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, _, err = lfd("convert", "med_norm", src, "--out-dir", out, "--force")
+    assert code == 0 and "removed the earlier test split" in err and "removed med_norm_test" in err
+    assert sorted(p.name for p in out.iterdir()) == ["dataset_info.json", "med_norm_train.jsonl"]
+    assert set(json.loads((out / "dataset_info.json").read_text(encoding="utf-8"))) == {"med_norm_train"}
+    assert len(lines(out / "med_norm_train.jsonl")) == 20
+
+
+def test_a_symlinked_dataset_info_is_written_through_the_link(lfd, tmp_path):
+    install = tmp_path / "LLaMA-Factory" / "data"
+    install.mkdir(parents=True)
+    (install / "dataset_info.json").write_text(json.dumps({"alpaca_zh_demo": {"file_name": "a.json"}}), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "dataset_info.json").symlink_to(install / "dataset_info.json")
+    src = write_chip(tmp_path / "a.json", chip_records(4))
+    assert lfd("convert", "med_norm", src, "--out-dir", out)[0] == 0
+    assert (out / "dataset_info.json").is_symlink()
+    assert set(json.loads((install / "dataset_info.json").read_text(encoding="utf-8"))) == {"alpaca_zh_demo",
+                                                                                          "med_norm_train"}
+    assert not [p for p in [*out.iterdir(), *install.iterdir()] if p.name.startswith(".")]

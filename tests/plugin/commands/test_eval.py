@@ -254,3 +254,34 @@ def test_help_ends_with_every_evaluator_and_its_options(lfd, capsys, command):
     assert re.search(r"^  choice +Choice questions.*\n {6,}\(no options\)$", epilog, re.MULTILINE)
     for name in ("bertscore", "bleu_zh", "choice", "exact_match", "json_fields", "rouge_zh"):
         assert re.search(rf"^  {name} ", epilog, re.MULTILINE), name
+
+
+def test_reports_never_replace_an_input_or_each_other(lfd, tmp_path):
+    import os
+
+    predictions = tmp_path / "generated_predictions.jsonl"
+    predictions.write_text(json.dumps({"prompt": "p", "predict": "a", "label": "a"}) + "\n", encoding="utf-8")
+    os.link(predictions, tmp_path / "linked.jsonl")
+    before = predictions.read_bytes()
+    for args, fragment in [
+        (["--out", tmp_path / "linked.jsonl"], "that is the predictions file"),
+        (["--out", tmp_path / "r.json", "--per-item", tmp_path / "." / "r.json"], "both --out and --per-item"),
+        (["--html", tmp_path / "r.json", "--per-item", tmp_path / "r.json"], "both --per-item and --html"),
+        (["--out", tmp_path], "--out is a folder"),
+        (["--per-item", predictions / "x.jsonl"], "is a file, not a folder"),
+    ]:
+        code, out, err = lfd("eval", predictions, "-e", "exact_match", *args)
+        assert (code, out) == (1, "") and fragment in err and err.count("\n") == 1, (args, err)
+    assert predictions.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated_predictions.jsonl", "linked.jsonl"]
+
+
+def test_lone_surrogates_reach_per_item_and_the_page(lfd, tmp_path):
+    predictions = tmp_path / "generated_predictions.jsonl"
+    predictions.write_text('{"prompt": "p\\ud83d", "predict": "a\\udfff", "label": "a\\udfff"}\n', encoding="utf-8")
+    items, page, report = tmp_path / "items.jsonl", tmp_path / "r.html", tmp_path / "r.json"
+    code, _, err = lfd("eval", predictions, "-e", "exact_match", "--per-item", items, "--html", page, "--out", report)
+    assert code == 0, err
+    assert json.loads(items.read_text(encoding="utf-8"))["predict"] == "a\udfff"  # the same text, escaped
+    assert "\ufffd" in page.read_text(encoding="utf-8") or "a" in page.read_text(encoding="utf-8")
+    json.loads(report.read_text(encoding="utf-8"))

@@ -62,3 +62,34 @@ def test_register_errors(lfd, converted, lf_root, tmp_path):
     (converted.parent / "med_norm_test.jsonl").write_text("")
     code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", converted)
     assert code == 1 and "not valid JSON" in err and broken.read_text() == "{"
+
+
+def test_register_writes_through_a_symlinked_target(lfd, converted, lf_root, tmp_path):
+    real = tmp_path / "shared" / "dataset_info.json"
+    real.parent.mkdir()
+    target = lf_root / "data" / "dataset_info.json"
+    real.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(real)
+    code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", converted)
+    assert code == 0, err
+    assert target.is_symlink() and "med_norm_train" in json.loads(real.read_text())
+    backups = list(target.parent.glob("dataset_info.json.*.bak"))  # in the install, where it is looked for
+    assert len(backups) == 1 and not backups[0].is_symlink() and "med_norm_train" not in backups[0].read_text()
+
+
+def test_register_refuses_its_own_target_and_odd_file_names(lfd, converted, lf_root, tmp_path):
+    target = lf_root / "data" / "dataset_info.json"
+    before = target.read_bytes()
+    code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", lf_root / "data" / ".." / "data" / target.name)
+    assert code == 1 and "--from is the install's own dataset_info.json" in err
+    for value, shown in ((None, "file_name null"), (3, "file_name a JSON int"), ([], "file_name a JSON list")):
+        source = tmp_path / "odd.json"
+        source.write_text(json.dumps({"odd": {"file_name": value}}))
+        code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", source)
+        assert code == 1 and shown in err and "Traceback" not in err and err.count("\n") == 1, err
+    target.write_text(json.dumps({"med_norm_train": {"file_name": "x.json", "n": 1}}))
+    code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", converted)
+    assert code == 1 and "--name" not in err and "pass --force to replace it" in err
+    target.write_bytes(before)
+    assert not list(target.parent.glob("*.bak"))

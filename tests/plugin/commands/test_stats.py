@@ -44,3 +44,29 @@ def test_bad_inputs_are_one_line_errors(lfd, tiny_model, tmp_path):
     assert code == 1 and "bad.jsonl: line 1: neither an alpaca" in err
     code, _, err = lfd("stats", bad, "--tokenizer", tmp_path / "no_model")
     assert code == 1 and "cannot load a tokenizer" in err
+
+
+def test_null_and_numeric_content_is_named_not_a_traceback():
+    """Issue 14: null or numbers where text belongs failed deep inside the chat template."""
+    import pytest
+
+    for record, problem in [
+        ({"instruction": "问", "output": None}, "the response is null, not text"),
+        ({"instruction": 42, "output": "答"}, "instruction is a JSON int, not text"),
+        ({"instruction": "问", "output": "答", "history": [["早", 7]]}, "the assistant turn 2 is a JSON int, not text"),
+        ({"instruction": "问", "output": "答", "system": ["你是医生"]}, "the system turn 1 is a JSON list, not text"),
+        ({"conversations": [{"from": "human", "value": None}, {"from": "gpt", "value": "好"}]}, "the user turn 1 is null"),
+        ({"conversations": ["你好", "好"]}, "conversations is not a list of {from, value} turns"),
+    ]:
+        with pytest.raises(ValueError, match=problem.replace("{", r"\{").replace("}", r"\}")):
+            messages(record)
+
+
+def test_bad_records_end_in_one_line_naming_the_line(lfd, tiny_model, tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "问", "output": "答"}, {"instruction": "问", "output": None}])
+    code, _, err = lfd("stats", data, "--tokenizer", tiny_model)
+    assert code == 1 and err.count("\n") == 1
+    assert "d.jsonl: line 2: the response is null, not text" in err
+    data.write_text('{"instruction": "问", "output": NaN}\n', encoding="utf-8")
+    code, _, err = lfd("stats", data, "--tokenizer", tiny_model)
+    assert code == 1 and "d.jsonl: line 1: not JSON (NaN/Infinity is not JSON text)" in err

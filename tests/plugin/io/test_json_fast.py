@@ -67,7 +67,8 @@ def test_location_is_worked_out_when_asked(tmp_path, small_blocks):
 
 @pytest.mark.parametrize("odd, expected", [
     ({"id": 123456789012345678901234567890}, {"id": 123456789012345678901234567890}),  # orjson: a float
-    ({"x": float("inf")}, {"x": float("inf")}),  # written as Infinity, which orjson refuses
+    # written as Infinity, which orjson refuses; not JSON: a counted skip both ways (issue 14)
+    ({"x": float("inf")}, ("skip", "NaN/Infinity is not JSON text")),
     ({"text": "\ud83d cut emoji"}, ("skip", LONE_SURROGATE)),
 ])
 def test_what_orjson_reads_differently_goes_to_the_exact_scanner(tmp_path, small_blocks, odd, expected):
@@ -76,6 +77,35 @@ def test_what_orjson_reads_differently_goes_to_the_exact_scanner(tmp_path, small
     rows = fast_rows(path)
     assert rows == exact_rows(path)
     assert rows[150][1] == expected and len(rows) == len(records)
+    assert rows[151][1] == records[151]  # read on after it
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("9" * 5000, "a number of 5000 digits (more than Python reads; not a real record)"),
+    ("-" + "1" * 4301, "a number of 4301 digits (more than Python reads; not a real record)"),
+    ("NaN", "NaN/Infinity is not JSON text"), ("-Infinity", "NaN/Infinity is not JSON text"),
+    ("[" * 5000 + "]" * 5000, None),  # deeper than the recursion limit: an error naming the record
+    ("[" * 1000 + "]" * 1000, None),  # orjson reads it, the exact scanner cannot: the same error both ways
+])
+def test_values_python_cannot_hold_are_skips_or_errors_both_ways(tmp_path, small_blocks, value, reason):
+    records = RECORDS[:150] + [{"odd": "@ODD@"}] + RECORDS[150:]
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(records, indent=4).replace('"@ODD@"', value), encoding="utf-8")
+    if reason is None:
+        with pytest.raises(UserError) as fast:
+            fast_rows(path)
+        with pytest.raises(UserError) as exact:
+            exact_rows(path)
+        assert str(fast.value) == str(exact.value)
+        assert "record 150 (line 902): nested too deeply to read" in str(fast.value)
+        return
+    rows = fast_rows(path)
+    assert rows == exact_rows(path)
+    assert rows[150] == ("record 150 (line 902)", ("skip", reason)) and len(rows) == len(RECORDS) + 1
+    lines = tmp_path / "a.jsonl"
+    lines.write_text('{"a": 1}\n{"odd": ' + value + '}\n{"b": 2}\n', encoding="utf-8")
+    if reason is not None:
+        assert same_as_text_path(lines) == [("line 1", {"a": 1}), ("line 2", ("skip", reason)), ("line 3", {"b": 2})]
 
 
 def test_irregular_layout_and_huge_records_are_read_exactly(tmp_path, monkeypatch, small_blocks):
@@ -219,9 +249,12 @@ def test_decoding_errors_are_the_text_paths_or_closer(tmp_path):
         with pytest.raises(UserError, match="ends in the middle of a character after line 5000: the file is truncated"):
             read_lines(path, fast)
     path.write_bytes(head + b'{"a": "\xff"}\n{"b": 1}\n')
-    with pytest.raises(UserError, match="cannot decode as utf-8 after line 5000; pass --encoding gb18030"):
+    # the suggestion is true (issue 14): the text before the byte is UTF-8 Chinese, so no other encoding
+    # reads the file; the byte and its line are named exactly both ways
+    damaged = r"\(byte 98897, line 5001\); the text before it is UTF-8: the file is damaged or mixes encodings"
+    with pytest.raises(UserError, match="cannot decode as utf-8 after line 5000 " + damaged):
         read_lines(path, True)
-    with pytest.raises(UserError, match=r"cannot decode as utf-8 after line \d+; pass --encoding gb18030"):
+    with pytest.raises(UserError, match=r"cannot decode as utf-8 after line \d+ " + damaged):
         read_lines(path, False)
 
 

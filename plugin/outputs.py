@@ -1,0 +1,149 @@
+"""What a `lfd convert` writes: checked before anything is read, committed with its entries, nothing lost.
+
+Before converting (:func:`check_before`): ``--out-dir`` is a folder; no output (the two splits,
+``--rejects``, dataset_info.json) is an input or another output (:mod:`.io.paths`); ``--rejects``
+is not the file of a dataset entry; the entries fit; and a run without a test split refuses to
+leave an earlier run's ``<name>_test`` split beside a training split that now holds its items.
+
+At the end, under the folder's lock (:func:`commit`): a data file of the same name whose bytes differ
+(an earlier conversion of other data, or a file made by hand that no entry names) is refused unless
+``--force``, and then reported as replaced; the same bytes again are left as they are ("unchanged").
+The data files, the rejects, the removal of a stale test split (with ``--force``) and
+dataset_info.json are then committed in one :class:`.io.atomic.AtomicFiles` transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+from pathlib import Path
+
+from . import dataset_info
+from .errors import UserError
+from .io.atomic import AtomicFiles
+from .io.paths import check_outputs, name_limit, too_long, write_error
+
+NOT_INPUTS = {"out_dir", "rejects"}  # Path options that are written, not read
+
+
+def input_paths(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Every file the run reads: INPUT, --test and each converter option that is a path (--answers, --kb...)."""
+    found = []
+    for key, value in vars(args).items():
+        if key in NOT_INPUTS:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, Path):
+                found.append(("INPUT" if key == "inputs" else f"--{key.replace('_', '-')}", item))
+    return found
+
+
+def refuse_file_as_out_dir(out_dir: Path) -> None:
+    """--out-dir that is a file, lies under a file or has a name too long: said of --out-dir, before anything."""
+    if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+        raise UserError(f"--out-dir {out_dir}: a file, not a folder; pass the folder that is to hold the JSONL "
+                        "files and dataset_info.json")
+    if os.path.isdir(out_dir):
+        return
+    limit = name_limit(out_dir)
+    if any(len(os.fsencode(part)) > limit for part in out_dir.parts):
+        raise too_long(out_dir, "--out-dir")
+    above = next((p for p in out_dir.parents if os.path.lexists(p)), None)
+    if above is not None and not os.path.isdir(above):
+        raise UserError(f"--out-dir {out_dir}: cannot create it ({above} is a file, not a folder); pick a writable "
+                        "folder")
+
+
+def make_out_dir(out_dir: Path) -> None:
+    refuse_file_as_out_dir(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if err.errno in (errno.ENAMETOOLONG, errno.ENOSPC, errno.EDQUOT):
+            raise write_error(err, out_dir, "--out-dir") from None
+        raise UserError(f"--out-dir {out_dir}: cannot create it ({err.strerror}); pick a writable folder") from None
+
+
+def outputs(args: argparse.Namespace, paths: dict[str, Path], info_path: Path) -> list[tuple[str, Path]]:
+    return [("the training split (--out-dir, --name)", paths["train"]),
+            ("the test split (--out-dir, --name)", paths["test"]),
+            ("dataset_info.json of --out-dir", info_path),
+            ("--rejects", args.rejects)]
+
+
+def stale_test(name: str, paths: dict[str, Path], existing: dict) -> tuple[str | None, Path | None]:
+    """The test split an earlier run left under this name: its entry and its file (each None if absent)."""
+    entry = f"{name}_test"
+    return (entry if entry in existing else None), (paths["test"] if os.path.lexists(paths["test"]) else None)
+
+
+def refuse_stale_test(name: str, paths: dict[str, Path], existing: dict, info_path: Path) -> None:
+    entry, file = stale_test(name, paths, existing)
+    if entry or file:
+        what = file or f"entry {entry} of {info_path}"
+        raise UserError(f"{what}: the test split of an earlier conversion named {name}; this run holds out none, "
+                        f"so {paths['train'].name} would hold its items next to it — pass --test-size N or --test "
+                        "FILE to hold them out again, or --force to remove the old test split")
+
+
+def refuse_rejects_over_data(rejects: Path | None, info_path: Path, existing: dict) -> None:
+    if rejects is None:
+        return
+    owner = dataset_info.file_names(info_path, existing).get(os.path.realpath(rejects))
+    if owner:
+        raise UserError(f"{rejects}: --rejects is the file of dataset {owner} in {info_path}; writing it would "
+                        "replace that dataset — pick another file for --rejects")
+
+
+def check_before(args: argparse.Namespace, name: str, paths: dict[str, Path], info_path: Path, entries: dict,
+                 with_test: bool) -> None:
+    """Everything about the outputs that can be refused before a record is read."""
+    refuse_file_as_out_dir(args.out_dir)
+    check_outputs(outputs(args, paths, info_path), input_paths(args))  # before the folder is made: nothing left
+    make_out_dir(args.out_dir)
+    existing = dataset_info.load(info_path)
+    dataset_info.refuse_conflicts(info_path, existing, entries, args.force)
+    refuse_rejects_over_data(args.rejects, info_path, existing)
+    if not with_test and not args.force:
+        refuse_stale_test(name, paths, existing, info_path)
+
+
+def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[str, Path], info_path: Path,
+           entries: dict, with_test: bool) -> tuple[dict, list[str]]:
+    """Under the folder's lock: checks the data files against what is there now, then commits the files
+    of ``out`` with the entries. Returns the merge result and the notes to print (files replaced or removed)."""
+    notes: list[str] = []
+    splits = ("train", "test") if with_test else ("train",)
+
+    def check(existing: dict) -> list[str]:
+        refuse_rejects_over_data(args.rejects, info_path, existing)
+        named = dataset_info.file_names(info_path, existing)
+        replaced = []
+        for split in splits:
+            path = paths[split]
+            if not out.differs(path):  # new, or the same bytes again
+                continue
+            owner = named.get(os.path.realpath(path))
+            if not args.force:
+                made = (f"written by an earlier conversion (entry {owner})" if owner else
+                        f"and no entry of {info_path} names it (made by hand?)")
+                raise UserError(f"{path}: already exists with different data, {made}; pass --force to replace "
+                                "it, or --name to write another file")
+            replaced.append(f"{name}_{split}")
+            notes.append(f"replaced {path} (--force)")
+        if not with_test:
+            entry, file = stale_test(name, paths, existing)
+            if (entry or file) and not args.force:
+                refuse_stale_test(name, paths, existing, info_path)
+            if file:
+                out.remove(file)
+            if entry or file:
+                parts = ([str(file)] if file else []) + ([f"entry {entry}"] if entry else [])
+                notes.append(f"removed the earlier test split ({' and '.join(parts)}): this run holds out none "
+                             "(--force)")
+        return replaced
+
+    merged = dataset_info.merge(info_path, entries, force=args.force, files=out, check=check,
+                                remove=() if with_test else (f"{name}_test",))
+    return merged, notes
