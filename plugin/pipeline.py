@@ -80,6 +80,8 @@ def convert(args: argparse.Namespace) -> dict:
                 test_examples = run.examples(args.test, "test")
             else:
                 sample, total = _reservoir(run.examples(args.inputs, "train"), args.test_size, rng)
+                if not total:  # every record was skipped: say why, not that the number is too big
+                    refuse_empty("train", run.tallies["train"], args)
                 if args.test_size >= total:
                     raise UserError(f"--test-size {args.test_size} leaves no training data ({total} records); "
                                     "pick a smaller number")
@@ -134,7 +136,8 @@ def refuse_empty(split: str, tally: Tally, args: argparse.Namespace) -> None:
         return
     files = " ".join(map(str, args.test if split == "test" and args.test else args.inputs))
     reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common()) or "no records"
-    hint = " (pass --rejects FILE to see them)" if tally.skipped and not args.rejects else ""
-    raise UserError(f"no usable {split} records in {files} ({reasons}){hint}; nothing was written")
+    # nothing is written, --rejects included: name the first skipped record instead
+    first = f"; the first is {tally.first_skip}" if tally.first_skip else ""
+    raise UserError(f"no usable {split} records in {files} ({reasons}){first}; nothing was written")
 
 

@@ -26,6 +26,7 @@ class Tally:
     written: int = 0
     augmented: int = 0  # of ``written``: extra copies made by Converter.augment
     skipped: Counter = field(default_factory=Counter)
+    first_skip: str | None = None  # where the first skipped record is, for the error when nothing is left
 
 
 class Run:
@@ -37,7 +38,10 @@ class Run:
         self.origin: tuple[Path | None, Row | None] = (None, None)  # file and row of the last example yielded
 
     def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
-        self.tallies[split].skipped[reason] += 1
+        tally = self.tallies[split]
+        tally.skipped[reason] += 1
+        if tally.first_skip is None and path is not None:
+            tally.first_skip = f"{where(printable(path), row.location if row else None)}: {reason}"
         if self.rejects is not None:
             record = row.data if row is not None and not isinstance(row.data, Skip) else None
             self.rejects.write(_json_line({

@@ -325,4 +325,13 @@ CASES = [
          "a reply with no letter scores as no answer"),
     case("eval_huge_line", None, evaluate("{tmp}/generated_predictions.jsonl", "-e", "exact_match"), 0,
          "exact_match", "a 2 MB prediction (a model that never stopped)", generate="huge_eval_line"),
+    # -- every record skipped: the error says why and where, not that a number is too big or that
+    #    --rejects (which an error never writes) would show them
+    case("convert_all_skipped_test_size", array([{"text": "", "normalized_result": "x"}, {"text": "a", "normalized_result": ""}]),
+         convert("med_norm", F + "chip_all_skipped.json", "--test-size", "1"), 1,
+         "(empty raw term: 1, no standard term: 1); the first is", "--test-size on a file whose every record is skipped"),
+    case("convert_all_skipped_rejects", None,
+         convert("med_norm", F + "chip_all_skipped.json", "--rejects", "{out}/rejects.jsonl"), 1,
+         "chip_all_skipped.json: record 0 (line 2): empty raw term; nothing was written",
+         "every record skipped with --rejects: the error names the first, since nothing is written"),
 ]

@@ -310,3 +310,14 @@ def test_a_symlinked_dataset_info_is_written_through_the_link(lfd, tmp_path):
     assert set(json.loads((install / "dataset_info.json").read_text(encoding="utf-8"))) == {"alpaca_zh_demo",
                                                                                           "med_norm_train"}
     assert not [p for p in [*out.iterdir(), *install.iterdir()] if p.name.startswith(".")]
+
+
+def test_when_every_record_is_skipped_the_error_names_the_first_one(lfd, tmp_path):
+    """Nothing is written on an error, --rejects included: the message says why and where instead."""
+    src = write_chip(tmp_path / "a.json", [{"text": "", "normalized_result": "x"}, {"text": "a", "normalized_result": ""}])
+    for extra in (["--test-size", "1"], ["--rejects", tmp_path / "rejects.jsonl"], []):
+        code, _, err = lfd("convert", "med_norm", src, "--out-dir", tmp_path / "out", *extra)
+        assert code == 1 and "(empty raw term: 1, no standard term: 1); the first is " in err, err
+        assert "a.json: record 0" in err and "leaves no training data" not in err and "pass --rejects" not in err
+        assert not (tmp_path / "rejects.jsonl").exists()
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
