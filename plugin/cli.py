@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signum
     except BrokenPipeError:
         return 0
+    except OSError as err:  # a file error no reader or writer names better: still one line, never a traceback
+        place = f"{err.filename}: " if err.filename else ""
+        print(f"lfd {args.command}: error: {place}{err.strerror or err}; check the path and its permissions",
+              file=sys.stderr)
+        return 1
     finally:
         for signum, handler in previous.items():
             if handler is not None:

@@ -33,7 +33,10 @@ ROLES = {"system", "user", "human", "assistant", "observation"}
 def predictions_file(path: Path) -> Path:
     """``path``, or the generated_predictions.jsonl inside it when it is predict's output_dir."""
     inside = Path(path) / "generated_predictions.jsonl"
-    return inside if inside.is_file() else Path(path)
+    try:
+        return inside if inside.is_file() else Path(path)
+    except OSError:  # e.g. a name too long: not a folder of predictions; reading it says what is wrong
+        return Path(path)
 
 
 def read_predictions(path: Path) -> list[Prediction]:

@@ -334,4 +334,9 @@ CASES = [
          convert("med_norm", F + "chip_all_skipped.json", "--rejects", "{out}/rejects.jsonl"), 1,
          "chip_all_skipped.json: record 0 (line 2): empty raw term; nothing was written",
          "every record skipped with --rejects: the error names the first, since nothing is written"),
+    case("eval_name_too_long", None, evaluate("{tmp}/" + "x" * 300, "-e", "exact_match"), 1,
+         "File name too long", "a predictions path longer than the file system allows"),
+    case("stats_tokenizer_not_a_folder", None, ["stats", "{tmp}/train.jsonl", "--tokenizer", "{tmp}/Qwen2.5-7B"], 1,
+         "/Qwen2.5-7B: no such folder; pass the model folder you downloaded",
+         "a tokenizer that is not downloaded: no minute of hub retries on a machine without network"),
 ]
