@@ -70,7 +70,8 @@ def batches(path: Path) -> Iterator[list[tuple[list[dict], str]]]:
 
 def load_tokenizer(path: str):
     if not Path(path).is_dir():  # a hub id would be fetched (and retried for a minute) on a machine with no network
-        raise UserError(f"--tokenizer {path}: no such folder; pass the model folder you downloaded, e.g. "
+        raise UserError(f"--tokenizer {path}: cannot load a tokenizer there (no such folder); pass the model folder "
+                        "you downloaded, e.g. "
                         "`modelscope download --model Qwen/Qwen2.5-7B-Instruct --local_dir models/Qwen2.5-7B-Instruct`")
     from transformers import AutoTokenizer
 

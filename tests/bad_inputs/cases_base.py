@@ -337,6 +337,6 @@ CASES = [
     case("eval_name_too_long", None, evaluate("{tmp}/" + "x" * 300, "-e", "exact_match"), 1,
          "File name too long", "a predictions path longer than the file system allows"),
     case("stats_tokenizer_not_a_folder", None, ["stats", "{tmp}/train.jsonl", "--tokenizer", "{tmp}/Qwen2.5-7B"], 1,
-         "/Qwen2.5-7B: no such folder; pass the model folder you downloaded",
+         "/Qwen2.5-7B: cannot load a tokenizer there (no such folder); pass the model folder",
          "a tokenizer that is not downloaded: no minute of hub retries on a machine without network"),
 ]
