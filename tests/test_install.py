@@ -95,3 +95,14 @@ def test_the_host_range_admits_the_tested_llamafactory():
     assert str(wanted.specifier) in ("<0.10,>=0.9.5", ">=0.9.5,<0.10")
     assert wanted.specifier.contains(importlib.metadata.version("llamafactory"))
     assert wanted.specifier.contains("0.9.6.dev0", prereleases=True)
+
+
+def test_the_editable_install_exposes_one_import_name_too():
+    """`pip install -e` (what `make setup` does) puts editable/ on sys.path, not the repo root: outside the
+    checkout, `plugin`, `converters` and `evaluators` are not importable from this project."""
+    code = ("import importlib.util, llamafactory_domains.plugin.cli; "
+            "print([n for n in ('plugin', 'converters', 'evaluators', 'tests') if importlib.util.find_spec(n)])")
+    result = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
