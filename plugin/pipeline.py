@@ -22,6 +22,7 @@ from . import dataset_info, outputs
 from .dedup import TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
+from .io.text import open_bytes
 from .parallel import convert_in_parts
 from .records import Example
 from .run import Run, Tally
@@ -56,11 +57,7 @@ def convert(args: argparse.Namespace) -> dict:
     if args.test and args.test_size:
         raise UserError("give either --test FILE... or --test-size N, not both")
     for path in [*args.inputs, *(args.test or [])]:
-        from .io.text import open_bytes
-
-        open_bytes(path).close()  # a folder, a missing or an unreadable file: each its own line
-        if not path.is_file():
-            raise UserError(f"{path}: no such file; check the path")
+        open_bytes(path).close()  # a folder, a pipe, a missing or an unreadable file: each its own line
     out_dir: Path = args.out_dir
     with_test = bool(args.test or args.test_size)
     entries = cls.entries(name, fmt, "", ("train", "test") if with_test else ("train",))

@@ -4,12 +4,14 @@ leniently instead (a broken line is a counted skip): see :mod:`.json_files`."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError, where
 from .json_exact import json_value
 from .rows import Skip
+from .text import open_bytes
 
 
 def read_json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict]]:
@@ -18,7 +20,7 @@ def read_json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict]]:
     Infinity, 1e400; an integer too long for Python; nesting deeper than the recursion limit) is an error too:
     these files are written by programs, so such a line means the file is broken, not a record to skip."""
     try:
-        with open(path, encoding="utf-8-sig") as f:
+        with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -31,11 +33,5 @@ def read_json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict]]:
                     kind = type(obj).__name__
                     raise UserError(f"{where(path, f'line {number}')}: a JSON {kind}; expected {expected}")
                 yield number, obj
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file; expected {expected}") from None
     except UnicodeDecodeError as err:
         raise UserError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); expected {expected}") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: a folder; pass the file inside it") from None
-    except PermissionError:
-        raise UserError(f"{path}: permission denied; make the file readable (chmod u+r) or copy it") from None

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +30,15 @@ def detect_encoding(path: Path) -> str:
 
 
 def open_bytes(path: Path):
-    """``open(path, "rb")``, with a folder, a missing or an unreadable file as one-line errors."""
+    """``open(path, "rb")``, with a folder, a missing or an unreadable file as one-line errors, and no
+    pipe or device opened (reading a FIFO would wait for a writer forever)."""
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise UserError(f"{path}: a folder, not a file; pass a file inside it")
+        if not stat.S_ISREG(mode):
+            raise UserError(f"{path}: not a regular file (a pipe, device or socket); pass a file")
         return open(path, "rb")
-    except IsADirectoryError:
-        raise UserError(f"{path}: a folder, not a file; pass a file inside it") from None
     except FileNotFoundError:
         raise UserError(f"{path}: no such file; check the path") from None
     except PermissionError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from pathlib import Path
 
 from corpus import (  # the shapes, writers and helpers every cases module uses
@@ -77,8 +78,13 @@ def big_cut_modelscope(path: Path) -> None:
     path.write_bytes(data[: data.rindex(b"null") + 4])
 
 
+def fifo(path: Path) -> None:
+    """A named pipe where a file is expected (opening it to read would wait for a writer forever)."""
+    os.mkfifo(path)
+
+
 GENERATORS = {"big_cut_modelscope": big_cut_modelscope, "huge_modelscope": huge_modelscope, "huge_first_jsonl_line": huge_first_jsonl_line,
-              "huge_eval_line": huge_eval_line}
+              "huge_eval_line": huge_eval_line, "fifo": fifo}
 
 
 
@@ -339,4 +345,8 @@ CASES = [
     case("stats_tokenizer_not_a_folder", None, ["stats", "{tmp}/train.jsonl", "--tokenizer", "{tmp}/Qwen2.5-7B"], 1,
          "/Qwen2.5-7B: cannot load a tokenizer there (no such folder); pass the model folder",
          "a tokenizer that is not downloaded: no minute of hub retries on a machine without network"),
+    case("convert_fifo_input", None, convert("med_norm", "{tmp}/train.json"), 1,
+         "train.json: not a regular file (a pipe, device or socket)", "a named pipe as the raw file", generate="fifo"),
+    case("eval_fifo_predictions", None, evaluate("{tmp}/generated_predictions.jsonl", "-e", "exact_match"), 1,
+         "generated_predictions.jsonl: not a regular file", "a named pipe as the predictions", generate="fifo"),
 ]
