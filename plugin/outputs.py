@@ -22,7 +22,7 @@ from pathlib import Path
 from . import dataset_info
 from .errors import UserError
 from .io.atomic import AtomicFiles
-from .io.paths import check_outputs, name_limit, too_long, write_error
+from .io.paths import check_outputs, file_in_the_way, refuse_too_long, write_error
 
 NOT_INPUTS = {"out_dir", "rejects"}  # Path options that are written, not read
 
@@ -46,11 +46,9 @@ def refuse_file_as_out_dir(out_dir: Path) -> None:
                         "files and dataset_info.json")
     if os.path.isdir(out_dir):
         return
-    limit = name_limit(out_dir)
-    if any(len(os.fsencode(part)) > limit for part in out_dir.parts):
-        raise too_long(out_dir, "--out-dir")
-    above = next((p for p in out_dir.parents if os.path.lexists(p)), None)
-    if above is not None and not os.path.isdir(above):
+    refuse_too_long(out_dir, "--out-dir")
+    above = file_in_the_way(out_dir)
+    if above is not None:
         raise UserError(f"--out-dir {out_dir}: cannot create it ({above} is a file, not a folder); pick a writable "
                         "folder")
 

@@ -5,12 +5,13 @@ command's inputs, nor another of its outputs (compared by the file's identity, s
 hard link to an input counts as that input), nor a folder or a device. :func:`write_error` turns
 the ``OSError`` of a write (disk full, name too long, no permission) into a :class:`UserError`.
 
->>> import tempfile; d = Path(tempfile.mkdtemp()); (d / "in.json").write_text("[]")
+>>> import tempfile; tmp = tempfile.TemporaryDirectory(); d = Path(tmp.name); (d / "in.json").write_text("[]")
 2
 >>> os.symlink(d / "in.json", d / "link.json"); same_file(d / "link.json", d / "sub" / ".." / "in.json")
 True
 >>> same_file(d / "new.jsonl", d / "." / "new.jsonl"), same_file(d / "new.jsonl", d / "in.json")
 (True, False)
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -71,12 +72,23 @@ def check_output(label: str, path: Path) -> None:
         raise UserError(f"{path}: {label} is a folder; name a file inside it")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise UserError(f"{path}: {label} is not a regular file (a device, pipe or socket); name a file")
+    refuse_too_long(path, label)
+    parent = file_in_the_way(path)
+    if parent is not None:
+        raise UserError(f"{path}: {parent} is a file, not a folder; pick another path for {label}")
+
+
+def refuse_too_long(path: Path, label: str) -> None:
+    """A path with a part longer than its file system takes a name: :func:`too_long`."""
     limit = name_limit(path.parent)
     if any(len(os.fsencode(part)) > limit for part in path.parts):
         raise too_long(path, label)
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing parent of ``path`` when it is a file (so ``path`` cannot be made there), else None."""
     parent = next((p for p in path.parents if os.path.lexists(p)), None)
-    if parent is not None and not os.path.isdir(parent):
-        raise UserError(f"{path}: {parent} is a file, not a folder; pick another path for {label}")
+    return parent if parent is not None and not os.path.isdir(parent) else None
 
 
 def too_long(path: Path, label: str = "the output") -> UserError:
