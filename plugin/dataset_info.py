@@ -19,6 +19,7 @@ from pathlib import Path
 from .errors import UserError
 from .io.atomic import AtomicFiles, dumps_json
 from .io.paths import write_error
+from .io.text import open_bytes
 
 FILE_NAME = "dataset_info.json"
 NAME_HINT = "pass --force to replace it, or --name to choose another name"
@@ -63,15 +64,14 @@ def parse(path: Path, text: str):
 
 def load(path: Path) -> dict:
     """The file's entries; {} if it does not exist. Broken JSON is an error and the file is left as it is."""
-    if not os.path.lexists(path):
+    if not os.path.exists(path):  # none yet, or a symlink to nothing: written through the link
         return {}
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with open_bytes(path) as f:  # a folder, a pipe or no permission: one line (a pipe would block)
+            text = f.read().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text; re-save it as UTF-8 — it was left untouched") from None
-    except FileNotFoundError:  # a symlink to nothing: written through the link
-        return {}
-    except OSError as err:  # a folder of that name, no permission
+    except OSError as err:
         raise UserError(f"{path}: cannot read it ({err.strerror}); {LEFT}") from None
     data = parse(path, text)
     if not isinstance(data, dict):

@@ -349,4 +349,6 @@ CASES = [
          "train.json: not a regular file (a pipe, device or socket)", "a named pipe as the raw file", generate="fifo"),
     case("eval_fifo_predictions", None, evaluate("{tmp}/generated_predictions.jsonl", "-e", "exact_match"), 1,
          "generated_predictions.jsonl: not a regular file", "a named pipe as the predictions", generate="fifo"),
+    case("register_fifo_from", None, ["register", "--llamafactory-dir", "{lf}", "--from", "{tmp}/dataset_info.json"], 1,
+         "dataset_info.json: not a regular file", "a named pipe as the dataset_info.json to register", generate="fifo"),
 ]
