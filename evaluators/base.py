@@ -71,6 +71,11 @@ class Evaluator(abc.ABC):
 
     name = ""  # set by @register_evaluator
     options: ClassVar[dict[str, Option]] = {}
+    # the metric headlines and the "reliably better" marks use when the test split declares none
+    # (its converter's ``primary_metric``): the first evaluator's
+    primary: ClassVar[str] = ""
+    # metrics whose values may lie outside [0, 1] (rescaled BERTScore); they must still be finite
+    unbounded: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options):
         declared = self.declared()

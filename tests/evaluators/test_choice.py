@@ -4,10 +4,12 @@ import pytest
 from llamafactory_domains.evaluators.base import Prediction, evaluators
 from llamafactory_domains.evaluators.choice import (
     Choice,
+    Reading,
     extract,
     label_letters,
     partial_credit,
     prompt_options,
+    read,
 )
 
 BOOTS = {"A": "雨鞋", "B": "绝缘靴", "C": "绝缘手套", "D": "安全帽"}
@@ -15,8 +17,9 @@ JUDGE = {"A": "正确", "B": "错误"}
 TESTS = {"A": "CT", "B": "B超", "C": "DNA检测", "D": "ABO血型鉴定"}
 FIVE = {**BOOTS, "E": "绝缘垫"}
 MEDICAL = {"A": "青霉素", "B": "DNA聚合酶", "C": "B族维生素", "D": "ABO血型不合", "E": "以上都不是"}
+DRUGS = {"A": "肝素", "B": "华法林", "C": "阿司匹林", "D": "尿激酶", "E": "链激酶"}
 NO_ANSWER = ""
-KEYS = ["choice_accuracy", "choice_partial_credit", "choice_no_answer_rate"]
+KEYS = ["choice_accuracy", "choice_partial_credit", "choice_no_answer_rate", "choice_ambiguous_rate"]
 
 
 @pytest.mark.parametrize(
@@ -90,7 +93,12 @@ KEYS = ["choice_accuracy", "choice_partial_credit", "choice_no_answer_rate"]
         ("A和C都对", BOOTS, "AC"),
         ("B项正确", BOOTS, "B"),
         ("A patient should wear insulated boots, so B.", BOOTS, "B"),
-        # no answer: letters inside words, ambiguous text, letters that are not options
+        # a negated option is never the chosen one; these four were no answer before issue 15
+        ("A不对，B对", BOOTS, "B"),
+        ("选项A错误，选项B正确", BOOTS, "B"),
+        ("答案不是A，是C", BOOTS, "C"),
+        ("不是雨鞋而是绝缘靴", BOOTS, "B"),
+        # no answer: letters inside words, negations only, letters that are not options
         ("", BOOTS, NO_ANSWER),
         ("无法判断", BOOTS, NO_ANSWER),
         ("DNA", BOOTS, NO_ANSWER),
@@ -102,10 +110,8 @@ KEYS = ["choice_accuracy", "choice_partial_credit", "choice_no_answer_rate"]
         ("ACE inhibitors are first-line", FIVE, NO_ANSWER),
         ("A patient with chest pain", BOOTS, NO_ANSWER),
         ("the answer is a bit unclear", BOOTS, NO_ANSWER),
-        ("A不对，B对", BOOTS, NO_ANSWER),
-        ("选项A错误，选项B正确", BOOTS, NO_ANSWER),
-        ("答案不是A，是C", BOOTS, NO_ANSWER),
-        ("不是雨鞋而是绝缘靴", BOOTS, NO_ANSWER),
+        ("不是B", BOOTS, NO_ANSWER),
+        ("B不对，C也不对", BOOTS, NO_ANSWER),
         ("答案：F", BOOTS, NO_ANSWER),
         ("E", BOOTS, NO_ANSWER),
         ("AAB", BOOTS, NO_ANSWER),
@@ -114,6 +120,48 @@ KEYS = ["choice_accuracy", "choice_partial_credit", "choice_no_answer_rate"]
 )
 def test_extract(predict, options, chosen):
     assert extract(predict, options) == chosen
+
+
+@pytest.mark.parametrize(
+    "predict, options, letters, status",
+    [
+        # the misreadings of issue 15
+        ("不是E", DRUGS, "", "none"),
+        ("答案不是B", DRUGS, "", "none"),
+        ("E是错误的", DRUGS, "", "none"),
+        ("不是肝素", DRUGS, "", "none"),
+        ("我不确定是B还是E", DRUGS, "", "ambiguous"),
+        ("The answer is C or A", DRUGS, "", "ambiguous"),
+        ("我选E，不选A", DRUGS, "E", "answer"),
+        ("A不对，E对", DRUGS, "E", "answer"),
+        ("我认为是ACDE", DRUGS, "ACDE", "answer"),
+        ("无法判断是否正确", JUDGE, "", "none"),
+        ("说法正确吗？不正确。", JUDGE, "B", "answer"),
+        ("错。应先验电。", JUDGE, "B", "answer"),
+        # explicit answers outrank mentions; the last explicit answer is a correction
+        ("答案是A。不对，应该是C。", BOOTS, "C", "answer"),
+        ("A项错误；B项正确；C项错误；故选B", BOOTS, "B", "answer"),
+        ("A正确，B错误，C正确", BOOTS, "AC", "answer"),
+        # hedges and competing candidates
+        ("可能是B也可能是C", BOOTS, "", "ambiguous"),
+        ("B或C", BOOTS, "", "ambiguous"),
+        ("either A or C", BOOTS, "", "ambiguous"),
+        ("B还是C呢？", BOOTS, "", "ambiguous"),
+        ("答案是D，但我不太确定。", BOOTS, "", "ambiguous"),
+        ("我不太确定，但我认为答案是D。", BOOTS, "D", "answer"),
+        ("雨鞋，绝缘手套", None, "", "none"),
+        ("不确定", BOOTS, "", "none"),
+        ("可能正确，也可能错误", JUDGE, "", "ambiguous"),
+        ("看似正确，实则错误。", JUDGE, "B", "answer"),
+        ("该说法错误。正确的做法是先验电。", JUDGE, "B", "answer"),
+        ("除了B，其余都不对。", BOOTS, "B", "answer"),
+        ("若选A，则不能防止跨步电压。", BOOTS, "", "none"),
+        ("", BOOTS, "", "none"),
+    ],
+)
+def test_read(predict, options, letters, status):
+    assert read(predict, options) == Reading(letters, status)
+    assert extract(predict, options) == letters
 
 
 def test_without_options_the_letters_a_to_e_count():
@@ -176,10 +224,24 @@ def test_entry_point_finds_the_class():
 
 def test_score_with_a_record():
     assert scores("答案：BC", "BC\n", record("BC")) == {
-        "choice_accuracy": 1.0, "choice_partial_credit": 1.0, "choice_no_answer_rate": 0.0}
+        "choice_accuracy": 1.0, "choice_partial_credit": 1.0, "choice_no_answer_rate": 0.0, "choice_ambiguous_rate": 0.0}
     assert scores("答案：ABC", "BC\n", record("BC"))["choice_partial_credit"] == 0.0
     assert scores("绝缘靴", "B", record("B")) == {
-        "choice_accuracy": 1.0, "choice_partial_credit": 1.0, "choice_no_answer_rate": 0.0}
+        "choice_accuracy": 1.0, "choice_partial_credit": 1.0, "choice_no_answer_rate": 0.0, "choice_ambiguous_rate": 0.0}
+
+
+@pytest.mark.parametrize(
+    "predict, no_answer, ambiguous",
+    [("答案：B或C", 0.0, 1.0), ("我不确定是B还是C", 0.0, 1.0), ("不是A", 1.0, 0.0), ("作为AI我无法回答", 1.0, 0.0)],
+)
+def test_no_answer_and_ambiguous_score_zero_and_only_their_own_rate(predict, no_answer, ambiguous):
+    assert scores(predict, "BC", record("BC")) == {
+        "choice_accuracy": 0.0, "choice_partial_credit": 0.0, "choice_no_answer_rate": no_answer,
+        "choice_ambiguous_rate": ambiguous}
+
+
+def test_primary_metric():
+    assert Choice.primary == "choice_accuracy"
 
 
 def test_the_records_answer_wins_over_the_label():
@@ -219,11 +281,13 @@ def test_aggregate_counts_no_answer_apart_and_skips_other_questions():
         Prediction("", "A", "B", record("B")),
         Prediction("", "我不知道", "B", record("B")),
         Prediction("", "AC", "ACD", record("ACD")),
+        Prediction("", "B或C", "B", record("B")),
         Prediction("", "绝缘", "绝缘", {"question_type": "fill", "answer": "绝缘"}),
     ]
     metrics = choice.aggregate([choice.score(item) for item in items])
     assert metrics == pytest.approx(
-        {"choice_accuracy": 1 / 4, "choice_partial_credit": (1 + 0 + 0 + 2 / 3) / 4, "choice_no_answer_rate": 1 / 4}
+        {"choice_accuracy": 1 / 5, "choice_partial_credit": (1 + 0 + 0 + 2 / 3 + 0) / 5, "choice_no_answer_rate": 1 / 5,
+         "choice_ambiguous_rate": 1 / 5}
     )
 
 
@@ -252,7 +316,8 @@ def test_lfd_eval_on_a_choice_test_split(tmp_path, lfd):
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["evaluators"] == ["choice"]
     assert report["metrics"] == pytest.approx(
-        {"choice_accuracy": 3 / 5, "choice_partial_credit": (3 + 2 / 3) / 5, "choice_no_answer_rate": 1 / 5})
-    assert report["counts"] == {"choice_accuracy": 5, "choice_partial_credit": 5, "choice_no_answer_rate": 5}
+        {"choice_accuracy": 3 / 5, "choice_partial_credit": (3 + 2 / 3) / 5, "choice_no_answer_rate": 1 / 5,
+         "choice_ambiguous_rate": 0.0})
+    assert report["counts"] == dict.fromkeys(KEYS, 5)
     assert set(report["ci95"]) == set(report["metrics"])
     assert "choice_no_answer_rate" in out

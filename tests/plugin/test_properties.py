@@ -8,6 +8,7 @@ import io
 import json
 import string
 import tempfile
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from llamafactory_domains.evaluators.base import Prediction
-from llamafactory_domains.evaluators.choice import Reader, extract
+from llamafactory_domains.evaluators.choice import Reader, extract, read
 from llamafactory_domains.evaluators.json_fields import (
     JsonFields,
     parse_strict,
@@ -144,6 +145,42 @@ def test_choice_extract_only_returns_valid_letters(reply, valid, with_texts):
 @given(reply=REPLIES | st.text(max_size=40))
 def test_choice_without_options_stays_within_a_to_e(reply):
     assert set(extract(reply)) <= set(Reader().valid) == set("ABCDE")
+
+
+@SMALL
+@given(reply=REPLIES | st.text(max_size=40), valid=LETTERS, with_texts=st.booleans(), judge=st.booleans())
+def test_choice_read_has_three_consistent_outcomes(reply, valid, with_texts, judge):
+    options = {"A": "正确", "B": "错误"} if judge else {letter: f"选项{letter}" for letter in valid} if with_texts else None
+    reading = read(reply, options, "AB" if judge else valid)
+    assert reading.status in ("answer", "none", "ambiguous")
+    assert bool(reading.letters) == (reading.status == "answer")
+    assert extract(reply, options, "AB" if judge else valid) == reading.letters
+
+
+NEGATED = ["不是{}", "答案不是{}", "{}是错误的", "{}不对", "不选{}", "排除{}", "The answer is not {}.", "{} is wrong."]
+
+
+@SMALL
+@given(valid=LETTERS.filter(lambda v: len(v) >= 2), data=st.data(), lead=REPLIES)
+def test_choice_a_negated_option_is_never_chosen_and_alternatives_are_ambiguous(valid, data, lead):
+    first, second = data.draw(st.permutations(valid), label="order")[:2]
+    options = {letter: f"选项{letter}" for letter in valid}
+    negated = data.draw(st.sampled_from(NEGATED), label="negation").format(first)
+    assert first not in read(lead + "\n" + negated, options, valid).letters
+    assert read(f"{first}或{second}", options, valid).status == "ambiguous"
+    assert read(f"答案是{second}，不是{first}", options, valid).letters == second
+
+
+@FEW
+@given(pieces=st.lists(REPLIES, min_size=1, max_size=8), judge=st.booleans())
+def test_choice_long_replies_read_in_linear_time(pieces, judge):
+    """A 10k-character reply (any mix of markers, letters, negations) reads in well under a second."""
+    unit = "".join(pieces) or "A"
+    reply = unit * (10_000 // len(unit) + 1)
+    options = {"A": "正确", "B": "错误"} if judge else {"A": "雨鞋", "B": "绝缘靴", "C": "绝缘手套", "D": "安全帽"}
+    start = time.perf_counter()
+    read(reply, options)
+    assert time.perf_counter() - start < 2.0
 
 
 REPORTS = st.dictionaries(st.sampled_from(["主诉", "现病史", "诊断", "建议", "a"]),
