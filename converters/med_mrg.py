@@ -3,11 +3,16 @@
 Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
 below (shown by `lfd convert med_mrg --help`, checked by tests/converters/test_examples.py).
 
-The test split has one record per dialogue: ``output`` is the first reference and ``references`` lists
-them all (objects), for the `json_fields` evaluator. Every report has the six fields in the order
-主诉, 现病史, 辅助检查, 既往史, 诊断, 建议: a missing field becomes ``""`` (so the model always learns the
-full schema), other keys are dropped; an all-empty report counts as none. CBLUE's ``IMCS-V2_test.json``
-has no reports: it is refused as a test split and its records are skipped in training.
+Every report written has the six fields in the order 主诉, 现病史, 辅助检查, 既往史, 诊断, 建议: a missing
+field becomes ``""`` (so the model always learns the full schema), other keys are dropped; an all-empty
+report counts as none. The test split has one record per dialogue for the `json_fields` evaluator:
+``output`` is the first reference, ``references`` lists them all (rewritten so, for the field scores)
+and ``official_references`` keeps the dataset's ``report`` list as given, every object in it with its
+keys, key order and values untouched (empty ones too; a lone object becomes a list of one), for the
+official IMCS-V2 ROUGE. That score (imcs21 task/MRG/eval_mrg.py) uses ``report[0]`` and ``report[1]``,
+so `json_fields` takes the first two; it writes a value that is not text as text (the script would
+fail on it). CBLUE's ``IMCS-V2_test.json`` has no reports: it is refused as a test split and its
+records are skipped in training.
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ class MedMrg(Converter):
     ]
 
     evaluators = ("json_fields",)
+    primary_metric = "imcs_rouge"
     expects = "IMCS-V2 records (an object of example_id -> {dialogue, report, ...})"
 
     @classmethod
@@ -148,10 +154,12 @@ class MedMrg(Converter):
         if not dialogue:
             raise Skip("no dialogue")
         raw = record["report"]
-        reports = [r for r in map(ordered_report, raw if isinstance(raw, list) else [raw]) if r]
+        given = [r for r in (raw if isinstance(raw, list) else [raw]) if isinstance(r, dict)]
+        reports = [r for r in map(ordered_report, given) if r]
         if not reports:
             raise Skip("empty report")
         prompt = PROMPT.format(dialogue=dialogue)
         if split == "test":
-            return Example(instruction=prompt, output=report_json(reports[0]), extra={"references": reports})
+            extra = {"references": reports, "official_references": given}
+            return Example(instruction=prompt, output=report_json(reports[0]), extra=extra)
         return [Example(instruction=prompt, output=text) for text in dict.fromkeys(map(report_json, reports))]

@@ -2,7 +2,10 @@
 
 LLaMA-Factory (``ComputeSimilarity`` in llamafactory/train/sft/metric.py) calls nltk's
 ``sentence_bleu`` on the characters of the prediction against those of the label, with
-``SmoothingFunction().method3``, and rounds each score to 4 decimals of a percent; so does this.
+``SmoothingFunction().method3``, and rounds each score to 4 decimals of a percent; so does this, on
+the texts as they are: the label's template newline is a character too (建议低盐饮食 against
+建议低盐饮食\\n scores 0.846482). ``strip=true`` adds ``bleu-4_stripped``, the score of the stripped texts;
+``bleu-4`` stays LLaMA-Factory's number.
 """
 
 from __future__ import annotations
@@ -43,16 +46,20 @@ class BleuZh(Evaluator):
     """Character BLEU-4 (smoothing method 3) as LLaMA-Factory's predict step reports it (÷100).
 
     >>> BleuZh().score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
-    {'bleu-4': 1.0}
-    >>> BleuZh(strip=False).score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
     {'bleu-4': 0.846482}
+    >>> BleuZh(strip=True).score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
+    {'bleu-4': 0.846482, 'bleu-4_stripped': 1.0}
     """
 
+    primary = "bleu-4"
     options: ClassVar[dict[str, Option]] = {
-        "strip": Option(True, "drop the whitespace around predict and label first (the template's newline); "
-                              "false scores the raw strings, as LLaMA-Factory's predict_results.json does"),
+        "strip": Option(False, "also report bleu-4_stripped: the score of predict and label without surrounding "
+                               "whitespace (the template's newline); bleu-4 always scores the raw strings, as "
+                               "LLaMA-Factory's predict step does"),
     }
 
     def score(self, item: Prediction) -> dict[str, float | None]:
-        predict, label = (item.predict.strip(), item.label.strip()) if self.strip else (item.predict, item.label)
-        return bleu_zh(predict, label)
+        scores = bleu_zh(item.predict, item.label)
+        if self.strip:
+            scores["bleu-4_stripped"] = bleu_zh(item.predict.strip(), item.label.strip())["bleu-4"]
+        return scores

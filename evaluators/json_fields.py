@@ -1,11 +1,13 @@
 """JSON report scoring: strict and repaired parse rates, per-field scores, and IMCS-V2's official ROUGE.
 
 Parsing. ``json_parse_rate`` counts predictions that are a JSON object as they stand (outer whitespace
-aside). ``json_parse_rate_repaired`` also counts those :func:`repair_json` recovers: the object is
-taken from the first ``{`` to the brace that closes it (so ```json fences and text around it go),
-strings may be quoted with ``'``, ``“”``, ``‘’`` or ``＂``, a ``：`` or ``，`` outside strings counts as
-``:`` or ``,`` while values keep their own, and raw line breaks inside strings are allowed. Output cut
-off before the object closes stays unparsed: nothing is ever completed.
+aside). ``json_parse_rate_repaired`` also counts those :func:`repair_json` recovers with the
+``json-repair`` library (trailing or missing commas, single and Chinese “” quotes, unquoted keys,
+comments, raw line breaks and unescaped quotes inside values, ...). Before it, :func:`object_text` does
+what that library does not: it keeps the first ``{`` to the brace closing it (```json fences, text
+around it and a second object go) and, between strings, makes ``：`` and ``，`` JSON's ``:`` and ``,``
+and ``‘’``/``＂`` quotes ones the library reads; values keep their own punctuation. Output cut off
+before the object closes stays unparsed: json-repair would complete it, this evaluator never does.
 
 Fields. Each field of the ``fields`` option is scored on the parsed report (the repaired one unless
 ``repair=false``): exact match of the whitespace-stripped values and character ROUGE-L F (whitespace
@@ -14,16 +16,29 @@ and an unparseable prediction score 0 for the field, so means are over every pre
 ``json_field_missing_rate`` tells how many fields were absent or not strings in parsed reports and
 ``json_extra_keys_rate`` how many parsed reports had keys outside ``fields`` (ignored otherwise).
 References are the record's ``references`` (report objects, as ``med_mrg`` writes its test split),
-else the label parsed as JSON; with several, each field takes the best (``references=best``) or the
-mean (``references=mean``) of its scores against them.
+else the label parsed as JSON; with several, each field takes the mean (``references=mean``, as the
+official IMCS-V2 score averages over references) or the best (``references=best``) of its scores.
 
-IMCS-V2 (``imcs``). CBLUE's ``eval_task3.py`` linearises each report as ``key：value`` joined in the
-report's own key order, scores it against every reference report with the ``rouge`` package on
-characters and averages over references; the leaderboard number is the mean of ROUGE-1, -2 and -L F.
-:func:`imcs_rouge` reproduces that package's numbers without it, quirks included: n-grams are
-counted once each (sets), the text is split into sentences at ASCII ``.`` and ROUGE-L is the
-summary-level union LCS over distinct characters. An unparseable prediction is scored on its raw text
-(the official score needs no JSON; quotes and braces cost precision), an empty one scores 0.
+IMCS-V2 (``imcs``). ``imcs_rouge_1``, ``imcs_rouge_2`` and ``imcs_rouge_l`` are the numbers the official
+scorer prints, imcs21 task/MRG/eval_mrg.py @ 836048f491704011dba229a5bd04db5f7f4d2bbe (its means over
+the items). The hypothesis is the prediction's raw text with all whitespace removed (the script's
+``''.join(line.strip().split())``), JSON braces and quotes included. The references are the first two
+(the script's ``report[0]``, ``report[1]``) of the record's ``official_references``, the dataset's own
+reports as ``med_mrg`` keeps them, each linearised as ``key：value`` in its own key order (the script's
+``process``). ROUGE-1, -2 and -L F of the ``rouge`` package (1.0.1) on characters are averaged over
+them; a text the package refuses (an empty one) scores 0 on all three. ``imcs_rouge`` is our own
+average of the three (the script prints no single number), ``med_mrg``'s primary metric.
+``imcs_rouge_repaired`` is that average for the repaired report linearised the same way (a
+prediction that does not parse even repaired: its raw text): the report's content without JSON's
+braces and quotes. Without ``official_references`` (a test file converted before ``med_mrg`` kept
+them, another dataset) the first two of the references the fields use stand in; ``med_mrg``'s
+``references`` are rewritten (six keys in a fixed order, missing ones empty), so the numbers are
+then not quite the official ones. Where the script fails, this goes on: a non-string value is
+written as text (null as ``""``, others as JSON), a single report is the only reference, and a
+sentence too long for the package's recursive LCS (over about 1,000 characters with its reference
+sentence; RecursionError there) gets the value the package would compute. :func:`imcs_rouge` computes the package's numbers without it, quirks included:
+n-grams are counted once each (sets), the text is split into sentences at ASCII ``.`` and ROUGE-L is
+the summary-level union LCS over distinct characters.
 """
 
 from __future__ import annotations
@@ -37,8 +52,11 @@ from .base import Evaluator, Option, Prediction, UserError, register_evaluator
 
 IMCS_FIELDS = ("主诉", "现病史", "辅助检查", "既往史", "诊断", "建议")
 FIELD_SEPARATORS = re.compile(r"[|;,，、\s]+")  # `|` in specs: -e and dataset_info split options at commas
+IMCS_PARTS = ("imcs_rouge_1", "imcs_rouge_2", "imcs_rouge_l")
 QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "＂": "＂"}  # string opener → closer
-STRUCTURE = {"：": ":", "，": ","}  # full-width punctuation outside strings → JSON's
+AS_JSON = {"：": ":", "，": ",", "‘": "“", "’": "”", "＂": '"'}  # between strings: what json-repair reads
+CLOSES = ",:}]，："  # what follows a closing quote (or nothing); other quotes are the value's own
+NEXT_CHAR = re.compile(r"\s*(.?)", re.DOTALL)
 TRAILING_PUNCT = "。．.！!；;，,、"
 
 
@@ -55,68 +73,51 @@ def parse_strict(text: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def repair_json(text: str) -> dict | None:
-    """The first JSON object in ``text`` read leniently (see the module docstring), or None.
+def object_text(text: str) -> str | None:
+    """The first ``{...}`` of ``text``, ``：，‘’＂`` between its strings made ASCII or “”; None when the text
+    ends inside it. A quote closes its string only when followed by one of ``,:}]，：`` (or the end).
 
-    >>> repair_json('好的：\\n```json\\n{“主诉”：“咳嗽，发热：3天。”，\\'诊断\\': \\'感冒\\'}\\n```\\n以上。')
-    {'主诉': '咳嗽，发热：3天。', '诊断': '感冒'}
-    >>> repair_json('{"主诉": "咳嗽。", "诊断": "感') is None  # truncated: never completed
+    >>> object_text('好的：{“主诉”：“咳嗽，发热”，\\'诊断\\': "他说"好"", "x": {}} 以上{。}')
+    '{“主诉”:“咳嗽，发热”,\\'诊断\\': "他说"好"", "x": {}}'
+    >>> object_text('{"主诉": "咳嗽。", "诊断": {"初步": "感冒"}') is None
     True
     """
     start = text.find("{")
     if start < 0:
         return None
-    out, depth, i = [], 0, start
+    out, depth, closer, i = [], 0, "", start
     while i < len(text):
-        char = text[i]
-        if char in QUOTES:
-            end = _string_end(text, i)
-            if end < 0:
-                return None
-            out.append(_json_string(text[i + 1 : end], char))
-            i = end + 1
-            continue
-        depth += (char in "{[") - (char in "}]")
-        out.append(STRUCTURE.get(char, char))
-        i += 1
-        if depth == 0:
-            break
-    else:
-        return None  # the text ends inside the object
+        char, i = text[i], i + 1
+        if not closer:
+            closer = QUOTES.get(char, "")
+            depth += (char == "{") - (char == "}")
+            char = AS_JSON.get(char, char)
+        elif char == "\\":
+            char, i = text[i - 1 : i + 1], i + 1
+        elif char == closer and (NEXT_CHAR.match(text, i)[1] or ",") in CLOSES:
+            closer, char = "", AS_JSON.get(char, char)
+        out.append(char)
+        if not depth:
+            return "".join(out)
+    return None
+
+
+def repair_json(text: str) -> dict | None:
+    """The first JSON object in ``text`` as :func:`object_text` and json-repair read it, or None.
+
+    >>> repair_json('好的：\\n```json\\n{“主诉”：“咳嗽，发热：3天。”，\\'诊断\\': \\'感冒\\',}\\n```\\n以上。')
+    {'主诉': '咳嗽，发热：3天。', '诊断': '感冒'}
+    >>> repair_json('{"主诉": "咳嗽。", "诊断": "感') is None  # truncated: never completed
+    True
+    """
+    import json_repair
+
+    text = object_text(text)
     try:
-        value = json.loads("".join(out), strict=False)
+        value = None if text is None else json_repair.loads(text)
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _string_end(text: str, start: int) -> int:
-    """Index of the quote closing the string opened at ``start``, or -1."""
-    closer, i = QUOTES[text[start]], start + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-        elif text[i] == closer:
-            return i
-        else:
-            i += 1
-    return -1
-
-
-def _json_string(content: str, opener: str) -> str:
-    """A JSON string literal of ``content`` quoted with ``opener``; JSON escapes are kept."""
-    if opener == '"':
-        return f'"{content}"'
-    chars, i = [], 0
-    while i < len(content):
-        char = content[i]
-        if char == "\\" and i + 1 < len(content):  # an escaped quote becomes the quote itself
-            escaped = content[i + 1]
-            char = escaped if escaped in (opener, QUOTES[opener], "'", '"') else char + escaped
-            i += 1
-        chars.append('\\"' if char == '"' else char)
-        i += 1
-    return '"' + "".join(chars) + '"'
 
 
 def _lcs_columns(x, y) -> list[int]:
@@ -158,16 +159,20 @@ def rouge_l(predict: str, reference: str) -> float:
 
 
 def linearise(report: dict) -> str:
-    """``key：value`` of each entry in the report's own order, joined (CBLUE ``eval_task3.py``).
+    """``key：value`` of each entry in the report's own order, joined (eval_mrg.py's ``process``); a value
+    that is not text is written as :func:`as_text` writes it.
 
-    >>> linearise({"主诉": "咳嗽。", "诊断": "感冒。"})
-    '主诉：咳嗽。诊断：感冒。'
+    >>> linearise({"主诉": "咳嗽。", "诊断": "感冒。", "既往史": None, "x": [1]})
+    '主诉：咳嗽。诊断：感冒。既往史：x：[1]'
     """
-    return "".join(f"{key}：{_text(value)}" for key, value in report.items())
+    return "".join(f"{key}：{as_text(value)}" for key, value in report.items())
 
 
-def _text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def as_text(value) -> str:
+    """A report value as text: itself, ``""`` for null, else its JSON."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def _sentences(text: str) -> list[list[str]]:
@@ -222,7 +227,7 @@ def _rouge_package_f(hyp: list[list[str]], ref: list[list[str]]) -> tuple[float,
 
 
 def imcs_rouge(predict: str, references: list[str]) -> tuple[float, float, float]:
-    """Official IMCS-V2 ROUGE-1, -2, -L F of a linearised prediction, averaged over the references.
+    """ROUGE-1, -2, -L F of ``predict`` averaged over ``references``: eval_mrg.py's ``compute_rouge``.
 
     >>> [round(x, 4) for x in imcs_rouge("主诉：咳嗽。诊断：感冒。", ["主诉：咳嗽。诊断：上感。", "主诉：发热。"])]
     [0.7, 0.4886, 0.7]
@@ -230,17 +235,18 @@ def imcs_rouge(predict: str, references: list[str]) -> tuple[float, float, float
     (0.0, 0.0, 0.0)
     """
     hyp, refs = _sentences(predict), [_sentences(r) for r in references]
-    if not hyp or not refs or not all(refs):  # the package raises ValueError; eval_task3.py scores 0
+    if not hyp or not refs or not all(refs):  # the package raises ValueError; eval_mrg.py scores 0
         return 0.0, 0.0, 0.0
     per_reference = [_rouge_package_f(hyp, ref) for ref in refs]
-    return tuple(sum(scores) / len(refs) for scores in zip(*per_reference))  # summed in eval_task3.py's order
+    return tuple(sum(scores) / len(refs) for scores in zip(*per_reference))  # summed in eval_mrg.py's order
 
 
 @register_evaluator("json_fields")
 class JsonFields(Evaluator):
     """JSON reports: strict and repaired parse rates, per-field exact match and ROUGE-L, IMCS-V2 ROUGE.
 
-    Each option's help says what it changes; the module docstring has the details.
+    Each option's help says what it changes; the module docstring has the details. The primary metric
+    is ``imcs_rouge``.
 
     >>> jf = JsonFields(fields="主诉|诊断", imcs=False)
     >>> label = '{"主诉": "咳嗽。", "诊断": "感冒。"}\\n'
@@ -253,19 +259,30 @@ class JsonFields(Evaluator):
     >>> JsonFields(fields="诊断", ignore_trailing_punct=True).score(
     ...     Prediction("", '{"诊断": "感冒"}', label))["json_field_exact_match/诊断"]
     1.0
+
+    IMCS-V2's ROUGE scores the raw text, braces and quotes included; the repaired report is linearised:
+
+    >>> scores = JsonFields(fields="主诉").score(Prediction("", '{"主诉": "咳嗽"}', '{"主诉": "咳嗽"}'))
+    >>> {k: round(v, 4) for k, v in scores.items() if k.startswith("imcs")}  # doctest: +NORMALIZE_WHITESPACE
+    {'imcs_rouge': 0.5055, 'imcs_rouge_1': 0.6154, 'imcs_rouge_2': 0.2857, 'imcs_rouge_l': 0.6154,
+     'imcs_rouge_repaired': 1.0}
     """
 
+    primary = "imcs_rouge"
     options: ClassVar[dict[str, Option]] = {
         "fields": Option("|".join(IMCS_FIELDS), "the report fields scored one by one, separated by | "
                                                 "(default: the six IMCS-V2 fields)"),
-        "references": Option("best", "with several reference reports (the record's references), each field "
-                                     "takes the best (best) or the mean (mean) of its scores against them"),
-        "repair": Option(True, "score the fields of the repaired report (fences, text around it, Chinese "
-                               "quotes and ：，); false: only of predictions that are strict JSON"),
+        "references": Option("mean", "with several reference reports (the record's references), each field "
+                                     "takes the mean of its scores against them (mean, as IMCS-V2's official "
+                                     "score averages over references) or the best (best)"),
+        "repair": Option(True, "score the fields of the repaired report (json-repair, after fences, text "
+                               "around it, ：，‘’＂ between strings); false: only of predictions that are strict "
+                               "JSON"),
         "ignore_trailing_punct": Option(False, "trailing punctuation (。.！!；;，,、) of a field value does not "
                                                "count: 暂缺。 matches 暂缺"),
-        "imcs": Option(True, "also report imcs_rouge, IMCS-V2's official score (the mean of ROUGE-1, -2, -L "
-                             "F on characters), and its three parts"),
+        "imcs": Option(True, "also report imcs_rouge_1, imcs_rouge_2, imcs_rouge_l (the numbers IMCS-V2's "
+                             "eval_mrg.py prints: the raw prediction against the dataset's reports), "
+                             "imcs_rouge (their mean) and imcs_rouge_repaired (the repaired report's)"),
     }
 
     def __init__(self, **options):
@@ -294,6 +311,16 @@ class JsonFields(Evaluator):
             )
         return [label]
 
+    def official_references(self, item: Prediction, references: list[dict]) -> list[str]:
+        """eval_mrg.py's references, linearised: the first two of the record's ``official_references``,
+        else of ``references`` (those the fields use)."""
+        listed = (item.record or {}).get("official_references")
+        if listed and (not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed)):
+            raise UserError(
+                f"line {item.line}: the test record's official_references must be a list of report objects"
+            )
+        return [linearise(report) for report in (listed or references)[:2]]
+
     def clean(self, value: str) -> str:
         value = value.strip()
         return value.rstrip(TRAILING_PUNCT).rstrip() if self.ignore_trailing_punct else value
@@ -315,7 +342,7 @@ class JsonFields(Evaluator):
         report = repaired if self.repair else strict
         exact, rouge = {}, {}
         for field in self.field_list:
-            values = ["" if r.get(field) is None else _text(r[field]) for r in references]
+            values = [as_text(r.get(field)) for r in references]
             exact[field], rouge[field] = self.field_scores((report or {}).get(field), values)
         scores = {
             "json_parse_rate": float(strict is not None),
@@ -332,8 +359,10 @@ class JsonFields(Evaluator):
             scores["json_field_missing_rate"] = missing / len(self.field_list)
             scores["json_extra_keys_rate"] = float(any(key not in self.field_list for key in report))
         if self.imcs:
-            text = linearise(report) if report is not None else item.predict
-            parts = imcs_rouge(text, [linearise(r) for r in references])
+            targets = self.official_references(item, references)
+            parts = imcs_rouge("".join(item.predict.split()), targets)  # eval_mrg.py's hypothesis
             scores["imcs_rouge"] = math.fsum(parts) / 3
-            scores.update(zip(("imcs_rouge_1", "imcs_rouge_2", "imcs_rouge_l"), parts))
+            scores.update(zip(IMCS_PARTS, parts))
+            text = item.predict if repaired is None else linearise(repaired)
+            scores["imcs_rouge_repaired"] = math.fsum(imcs_rouge("".join(text.split()), targets)) / 3
         return scores

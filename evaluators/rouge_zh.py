@@ -4,7 +4,11 @@ LLaMA-Factory (``ComputeSimilarity`` in llamafactory/train/sft/metric.py) cuts b
 joins the words with spaces and hands them to ``rouge_chinese.Rouge``; a text with no word scores
 0. The same token lists, n-gram sets and LCS are computed here without rouge_chinese's
 O(n·m) dictionary (which runs out of memory on a runaway generation), and each score is rounded
-as LLaMA-Factory rounds it (4 decimals of a percent), so ``100 × rouge-1`` is its number.
+as LLaMA-Factory rounds it (4 decimals of a percent), so ``100 × rouge-1`` is its number. Like
+LLaMA-Factory, the texts are scored as they are, the label's template newline included (ROUGE mostly
+ignores whitespace; not always). ``strip=true`` adds ``rouge-1_stripped``, ``rouge-2_stripped`` and
+``rouge-l_stripped``, the scores of the stripped texts; ``level=char`` reports ``rouge-1_char``, … (not
+LLaMA-Factory's numbers, so not under their names). ``rouge-1/2/l`` are always LLaMA-Factory's numbers.
 """
 
 from __future__ import annotations
@@ -113,21 +117,31 @@ class RougeZh(Evaluator):
     >>> rouge.score(Prediction(prompt="", predict="建议低盐饮食", label="建议低盐饮食\\n"))
     {'rouge-1': 1.0, 'rouge-2': 1.0, 'rouge-l': 1.0}
     >>> RougeZh(level="char").score(Prediction(prompt="", predict="头痛三天", label="头疼三天"))
-    {'rouge-1': 0.75, 'rouge-2': 0.333333, 'rouge-l': 0.75}
+    {'rouge-1_char': 0.75, 'rouge-2_char': 0.333333, 'rouge-l_char': 0.75}
+    >>> RougeZh(strip=True).score(Prediction(prompt="", predict="头痛", label=" \\n头痛"))  # doctest: +NORMALIZE_WHITESPACE
+    {'rouge-1': 0.666667, 'rouge-2': 0.0, 'rouge-l': 0.666667,
+     'rouge-1_stripped': 1.0, 'rouge-2_stripped': 0.0, 'rouge-l_stripped': 1.0}
     """
 
+    primary = "rouge-l"
     options: ClassVar[dict[str, Option]] = {
-        "level": Option("word", "word: jieba words, as LLaMA-Factory scores them; char: characters "
-                                "(whitespace dropped either way)"),
-        "strip": Option(True, "drop the whitespace around predict and label first (the template's newline); "
-                              "false scores the raw strings, as LLaMA-Factory's predict_results.json does"),
+        "level": Option("word", "word: jieba words, as LLaMA-Factory scores them; char: characters, reported "
+                                "as rouge-1_char, rouge-2_char, rouge-l_char (whitespace dropped either way)"),
+        "strip": Option(False, "also report rouge-1_stripped, rouge-2_stripped, rouge-l_stripped: the scores of "
+                               "predict and label without surrounding whitespace (the template's newline); "
+                               "rouge-1/2/l always score the raw strings, as LLaMA-Factory's predict step does"),
     }
 
     def __init__(self, **options):
         super().__init__(**options)
         if self.level not in LEVELS:
             raise UserError(f"option level of evaluator 'rouge_zh' must be word or char, got {self.level!r}")
+        self.suffix = "_char" if self.level == "char" else ""
+        self.primary = f"rouge-l{self.suffix}"
 
     def score(self, item: Prediction) -> dict[str, float | None]:
-        predict, label = (item.predict.strip(), item.label.strip()) if self.strip else (item.predict, item.label)
-        return rouge_zh(predict, label, self.level)
+        scores = {f"{name}{self.suffix}": value for name, value in rouge_zh(item.predict, item.label, self.level).items()}
+        if self.strip:
+            stripped = rouge_zh(item.predict.strip(), item.label.strip(), self.level)
+            scores.update({f"{name}{self.suffix}_stripped": value for name, value in stripped.items()})
+        return scores

@@ -66,13 +66,19 @@ def test_one_training_example_per_reference_report(lfd, tmp_path):
 
 def test_test_split_keeps_every_reference_and_names_the_evaluator(lfd, tmp_path):
     train = write(tmp_path / "IMCS-V2_train.json", [record([report("咳嗽。")], sentences=("咳嗽吗",))])
-    dev = write(tmp_path / "IMCS-V2_dev.json", [record([report("咳嗽两天。"), report("咳嗽。")])])
+    raw = [report("咳嗽两天。"), {"诊断": "咳嗽。", "主诉": " 咳嗽 ", "备注": 3, "建议": None}, "not a report", {}]
+    dev = write(tmp_path / "IMCS-V2_dev.json", [record(raw), record({"主诉": "流涕。"}, sentences=("流涕吗",))])
     code, _, err = lfd("convert", "med_mrg", train, "--test", dev, "--out-dir", tmp_path)
     assert code == 0, err
-    [test] = lines(tmp_path / "med_mrg_test.jsonl")
+    test, lone = lines(tmp_path / "med_mrg_test.jsonl")
     assert test["output"] == json.dumps(report("咳嗽两天。"), ensure_ascii=False)
-    assert test["references"] == [report("咳嗽两天。"), report("咳嗽。")]
+    rewritten = {"主诉": "咳嗽", "现病史": "", "辅助检查": "", "既往史": "", "诊断": "咳嗽。", "建议": ""}
+    assert test["references"] == [report("咳嗽两天。"), rewritten]  # for the field scores
     assert list(test["references"][1]) == list(FIELDS)
+    # for the official ROUGE: the objects as given, key order, spaces, other keys, null and empty ones kept
+    assert test["official_references"] == [raw[0], raw[1], {}]
+    assert [list(r) for r in test["official_references"]] == [list(FIELDS), ["诊断", "主诉", "备注", "建议"], []]
+    assert lone["official_references"] == [{"主诉": "流涕。"}]  # a lone object: a list of one
     info = json.loads((tmp_path / "dataset_info.json").read_text(encoding="utf-8"))
     assert info["med_mrg_test"]["lfd"]["evaluators"] == ["json_fields"]
 
@@ -121,3 +127,6 @@ def test_real_imcs_v2_record(lfd, tmp_path):
                                         "辅助检查, 既往史, 诊断, 建议这六个章节,以标准的json格式输出。\n答:")
     assert json.loads(test["output"])["诊断"] == "消化不良。"
     assert [r["诊断"] for r in test["references"]] == ["消化不良。", "考虑消化功能不良。"]
+    given = json.loads(src.read_text(encoding="utf-8"))["10626355"]["report"]
+    assert test["official_references"] == given  # what eval_mrg.py's process() reads, key order included
+    assert [list(r.items()) for r in test["official_references"]] == [list(r.items()) for r in given]

@@ -1,7 +1,17 @@
+import ast
+import contextlib
+import io
 import json
 import random
 
+import json_repair
 import pytest
+from imcs_eval_mrg import (  # eval_mrg.py's own functions, verbatim
+    compute_rouge,
+    compute_rouges,
+    preds_and_golds,
+    process,
+)
 from llamafactory_domains.evaluators.base import Prediction, evaluators
 from llamafactory_domains.evaluators.json_fields import (
     IMCS_FIELDS,
@@ -9,6 +19,7 @@ from llamafactory_domains.evaluators.json_fields import (
     imcs_rouge,
     lcs_length,
     linearise,
+    object_text,
     parse_strict,
     repair_json,
     rouge_l,
@@ -59,6 +70,11 @@ GOOD = {"主诉": "咳嗽，发热：3天。", "诊断": "感冒。"}
         ('{"主诉"："咳嗽，发热：3天。"，"诊断"："感冒。"}', False),
         ("{‘主诉’: ‘咳嗽，发热：3天。’, ＂诊断＂: ＂感冒。＂}", False),
         ('{"主诉": "咳嗽，发热：3天。",\n "诊断": "感冒。"\n}', True),
+        # json-repair's own repairs
+        ('{"主诉": "咳嗽，发热：3天。", "诊断": "感冒。",}', False),  # trailing comma
+        ('{"主诉": "咳嗽，发热：3天。"\n "诊断": "感冒。"}', False),  # missing comma
+        ('{"主诉": "咳嗽，发热：3天。", // 患者自述\n "诊断": "感冒。"}', False),  # a comment
+        ('{"主诉": "咳嗽，发热：3天。", "诊断": "感冒。"}}', False),  # a stray closing brace
     ],
 )
 def test_repair_recovers_the_report_and_keeps_the_values_punctuation(text, strict):
@@ -74,11 +90,36 @@ def test_repair_recovers_the_report_and_keeps_the_values_punctuation(text, stric
         ('{“主诉”：“患者称"咳嗽"，：”}', {"主诉": '患者称"咳嗽"，：'}),
         ('{"主诉"："诉“咳嗽”：\\"重\\""，"x": [1, {"y": null}]}', {"主诉": "诉“咳嗽”：\"重\"", "x": [1, {"y": None}]}),
         ('{"主诉": "咳嗽\n三天"}', {"主诉": "咳嗽\n三天"}),  # a raw line break inside a string
+        ('{"主诉": "他说"好"了", "诊断": "感冒"}', {"主诉": '他说"好"了', "诊断": "感冒"}),  # unescaped quotes
+        ('{"主诉": "他说"好", "诊断": "感冒"}', {"主诉": '他说"好', "诊断": "感冒"}),  # an odd number of them
+        ('{"主诉": "体温{38度}", "诊断": "感冒",}', {"主诉": "体温{38度}", "诊断": "感冒"}),  # braces in a value
+        ("{主诉: 咳嗽。, 诊断: 感冒。}", {"主诉": "咳嗽。", "诊断": "感冒。"}),  # unquoted (where ：， split values)
+        ('{"a": "b"}\n{"a": "c"}', {"a": "b"}),  # the first object (json-repair alone keeps the last)
     ],
 )
 def test_repair_of_quotes_inside_values(text, expected):
     assert parse_strict(text) is None
     assert repair_json(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"主诉"："咳嗽，发热：3天。"，"诊断"："感冒。"}',
+        "{‘主诉’: ‘咳嗽，发热：3天。’, ＂诊断＂: ＂感冒。＂}",
+        '{"主诉": "咳嗽，发热：3天。", "诊断": "感冒。"}\n以上仅供参考{请就医}。',
+    ],
+)
+def test_what_json_repair_alone_misreads_is_prepared_for_it(text):
+    # if json-repair learns these, object_text can shed the corresponding preparation
+    assert json_repair.loads(text) != GOOD
+    assert json_repair.loads(object_text(text)) == GOOD == repair_json(text)
+
+
+def test_json_repair_reads_chinese_quotes_and_completes_cut_text_itself():
+    assert json_repair.loads("{“主诉”：“咳嗽，发热：3天。”，“诊断”：“感冒。”}") == GOOD
+    assert json_repair.loads('{"主诉": "咳嗽，发热：3天。", "诊断": "感') == {**GOOD, "诊断": "感"}
+    assert repair_json('{"主诉": "咳嗽，发热：3天。", "诊断": "感') is None  # which this evaluator refuses
 
 
 @pytest.mark.parametrize(
@@ -91,7 +132,7 @@ def test_repair_of_quotes_inside_values(text, expected):
         "{“主诉”：“咳嗽。",
         "根据对话无法给出诊疗报告。",
         '["主诉", "咳嗽"]',
-        "{主诉: 咳嗽}",  # unquoted: not a repair this evaluator makes
+        '{"主诉": "他说"好"，',  # cut after unescaped quotes
         "",
     ],
 )
@@ -153,27 +194,32 @@ def test_lcs_length_agrees_with_dynamic_programming():
         assert lcs_length(a, b) == table[-1][-1]
 
 
-def test_references_best_and_mean_per_field():
+def test_references_mean_by_default_and_best_per_field():
     record = {"references": REPORTS}
     predict = dumps(REPORTS[1] | {"主诉": "稀便，便中有粘液。"})  # 主诉 of the first reference, the rest of the second
-    best = score(predict, record=record)
-    assert best["json_field_exact_match"] == 1.0  # each field takes its best reference
-    mean = score(predict, record=record, references="mean")
-    assert mean["json_field_exact_match/主诉"] == mean["json_field_exact_match/现病史"] == 0.5
-    assert mean["json_field_exact_match/辅助检查"] == 1.0  # both references say 暂缺。
-    assert mean["json_field_rouge_l/主诉"] == pytest.approx((1 + rouge_l(REPORTS[0]["主诉"], REPORTS[1]["主诉"])) / 2)
+    mean = score(predict, record=record)
+    # 主诉, 现病史, 诊断, 建议 match one reference of two; 辅助检查 and 既往史 (暂缺。, 不详。) both
+    assert [mean[f"json_field_exact_match/{f}"] for f in IMCS_FIELDS] == [0.5, 0.5, 1.0, 1.0, 0.5, 0.5]
+    assert mean["json_field_exact_match"] == pytest.approx(4 / 6)
+    # 稀便，便中有粘液。 (9 characters) and 大便次数增加。 (7) share 便。: ROUGE-L 2·2/16 = 0.25
+    assert rouge_l(REPORTS[0]["主诉"], REPORTS[1]["主诉"]) == 0.25
+    assert mean["json_field_rouge_l/主诉"] == (1 + 0.25) / 2
+    best = score(predict, record=record, references="best")
+    assert best["json_field_exact_match"] == best["json_field_rouge_l"] == 1.0  # each field takes its best reference
     assert best["imcs_rouge"] == mean["imcs_rouge"]  # the official score always averages over references
 
 
 def test_record_references_win_over_the_label():
-    assert score(dumps(REPORTS[1]), record={"references": REPORTS})["json_field_exact_match"] == 1.0
-    assert score(dumps(REPORTS[1]), record={"references": []})["json_field_exact_match"] < 1.0  # falls back to label
+    assert score(dumps(REPORTS[1]), record={"references": REPORTS})["json_field_exact_match"] == pytest.approx(4 / 6)
+    assert score(dumps(REPORTS[1]), record={"references": REPORTS}, references="best")["json_field_exact_match"] == 1.0
+    # no references: the label (REPORTS[0]), which shares only 辅助检查 and 既往史
+    assert score(dumps(REPORTS[1]), record={"references": []})["json_field_exact_match"] == pytest.approx(2 / 6)
 
 
 BOTH = [linearise(report) for report in REPORTS]
 
 
-# expected numbers: eval_task3.py's compute_rouge on the same texts with rouge==1.0.1
+# expected numbers: eval_mrg.py's compute_rouge on the same texts with rouge==1.0.1
 @pytest.mark.parametrize(
     "predict, references, expected",
     [
@@ -186,19 +232,127 @@ BOTH = [linearise(report) for report in REPORTS]
 )
 def test_imcs_rouge_reproduces_the_official_script(predict, references, expected):
     assert imcs_rouge(predict, references) == expected
+    assert tuple(compute_rouge(predict, references).values()) == expected
 
 
-def test_imcs_rouge_follows_the_predictions_key_order_and_scores_raw_text_when_unparsed():
-    record = {"references": REPORTS}
-    scores = score(dumps(MODEL_REPORT), record=record)  # numbers as in the first case above
-    assert (scores["imcs_rouge_1"], scores["imcs_rouge_2"], scores["imcs_rouge_l"]) == (
-        0.7773223995533471, 0.6031249952110351, 0.717725405017828)
-    assert scores["imcs_rouge"] == pytest.approx((0.7773223995533471 + 0.6031249952110351 + 0.717725405017828) / 3)
+def test_imcs_rouge_equals_compute_rouge_on_random_texts():
+    rng = random.Random(1)
+    alphabet = "咳嗽发热。，.：主诉 \n\t{}\"a1"
+    for _ in range(400):
+        source = "".join(rng.choices(alphabet, k=rng.randint(0, 30)))
+        targets = ["".join(rng.choices(alphabet, k=rng.randint(0, 30))) for _ in range(rng.randint(1, 3))]
+        assert imcs_rouge(source, targets) == tuple(compute_rouge(source, targets).values())
+
+
+def test_imcs_rouge_scores_sentences_too_long_for_the_packages_recursion():
+    import sys
+
+    source, target = "咳嗽发热，" * 240, "发热咳嗽。" * 230
+    with pytest.raises(RecursionError):
+        compute_rouge(source, [target])
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)
+    try:
+        expected = tuple(compute_rouge(source, [target]).values())
+    finally:
+        sys.setrecursionlimit(limit)
+    assert imcs_rouge(source, [target]) == expected
+
+
+def test_imcs_scores_the_raw_prediction_and_the_repaired_report_by_hand():
+    record = {"references": [{"主诉": "咳嗽"}]}
+    scores = score('{"主诉": "咳嗽"}', record=record, fields="主诉")
+    # hypothesis {"主诉":"咳嗽"}: 8 distinct characters, 10 distinct bigrams; reference 主诉：咳嗽: 5 and 4.
+    # Shared: 主诉咳嗽 (4 characters, also the LCS) and the bigrams 主诉, 咳嗽; F = 2PR / (P + R + 1e-8)
+    rouge_1 = 2 * (4 / 8 * 4 / 5) / (4 / 8 + 4 / 5 + 1e-8)
+    rouge_2 = 2 * (2 / 10 * 2 / 4) / (2 / 10 + 2 / 4 + 1e-8)
+    assert (scores["imcs_rouge_1"], scores["imcs_rouge_2"], scores["imcs_rouge_l"]) == (rouge_1, rouge_2, rouge_1)
+    assert scores["imcs_rouge"] == pytest.approx((2 * rouge_1 + rouge_2) / 3, abs=1e-15)
+    assert scores["imcs_rouge_repaired"] == pytest.approx(2 / (2 + 1e-8), abs=1e-15)  # 主诉：咳嗽 itself
+    assert score("", record=record, fields="主诉")["imcs_rouge"] == 0.0  # the package refuses it: 0
+    assert score(" \n", record=record, fields="主诉")["imcs_rouge_repaired"] == 0.0
+
+
+# IMCS-V2 records as the dataset gives them: missing keys, other key orders, '.' in values, a third report
+RAW = {
+    "10626355": REPORTS,
+    "1": [{"主诉": "发热。", "诊断": "上呼吸道感染。"},
+          {"主诉": "发热两天。", "现病史": "患儿发热两天，体温38.5度。", "诊断": "发热待查。", "建议": "多喝水。"}],
+    "2": [{"诊断": "支气管炎。", "主诉": "咳嗽三天。", "建议": "雾化...复查。"},
+          {"建议": "口服止咳药。", "主诉": "咳嗽。", "诊断": "急性支气管炎。"},
+          {"主诉": "第三份报告不计。"}],
+    "3": [{"主诉": "腹泻。"}, {}],  # an empty report: the package refuses it, the item scores 0
+}
+PREDICTIONS = {
+    "10626355": [dumps(MODEL_REPORT), json.dumps(MODEL_REPORT, ensure_ascii=False, indent=2),
+                 "```json\n" + dumps(REPORTS[1]) + "\n```", linearise(MODEL_REPORT), "",
+                 '{"主诉": "大便稀，有粘液。", "诊断": "消化不'],
+    "1": [dumps({"主诉": "发热。", "诊断": "上感。"}), "主诉：发热。诊断：发热待查。建议：多喝水。", " \n\t",
+          ".主诉：发热..体温38.5度.", json.dumps({"主诉": "发热。"}), "{“主诉”：“发热两天。”，“诊断”：“发热待查。”}"],
+    "2": [dumps({"主诉": "咳嗽三天。", "诊断": "支气管炎。", "建议": "雾化...复查。"}), "...", "诊断：急性 支气管炎。",
+          dumps(RAW["2"][1])],
+    "3": [dumps({"主诉": "腹泻。"}), "主诉：腹泻。"],
+}
+
+
+def official(pid, lines):
+    """eval_mrg.py's per-item scores (compute_rouge) and printed means (compute_rouges) of ``lines``."""
+    preds, golds = preds_and_golds({pid: {"report": RAW[pid]}}, lines)
+    golds = golds * len(preds)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        compute_rouges(preds, golds)
+    return [compute_rouge(p, g) for p, g in zip(preds, golds)], ast.literal_eval(printed.getvalue())
+
+
+def ours(pid, lines):
+    jf = JsonFields()
+    record = {"references": REPORTS, "official_references": RAW[pid]}  # references: what the fields use
+    return jf, [jf.score(Prediction("", line, dumps(REPORTS[0]), record=record)) for line in lines]
+
+
+@pytest.mark.parametrize("pid", RAW)
+def test_imcs_numbers_are_eval_mrg_pys_per_item_and_mean(pid):
+    expected, printed = official(pid, PREDICTIONS[pid])
+    jf, per_item = ours(pid, PREDICTIONS[pid])
+    for mine, theirs in zip(per_item, expected, strict=True):
+        assert [mine[k] for k in ("imcs_rouge_1", "imcs_rouge_2", "imcs_rouge_l")] == pytest.approx(
+            list(theirs.values()), abs=1e-12)
+        assert mine["imcs_rouge"] == pytest.approx(sum(theirs.values()) / 3, abs=1e-12)
+    means = jf.aggregate(per_item)
+    assert [means[k] for k in ("imcs_rouge_1", "imcs_rouge_2", "imcs_rouge_l")] == pytest.approx(
+        list(printed.values()), abs=1e-12)
+    assert means["imcs_rouge"] == pytest.approx(sum(printed.values()) / 3, abs=1e-12)
+
+
+def test_imcs_repaired_is_the_official_score_of_the_linearised_report():
+    lines = PREDICTIONS["10626355"]
+    _, per_item = ours("10626355", lines)
+    linear, _ = official("10626355", [linearise(MODEL_REPORT)] * 2 + [linearise(REPORTS[1])])
+    for mine, theirs in zip(per_item, linear):  # the JSON, indented JSON and fenced predictions
+        assert mine["imcs_rouge_repaired"] == pytest.approx(sum(theirs.values()) / 3, abs=1e-12)
+        assert mine["imcs_rouge_repaired"] > mine["imcs_rouge"]  # braces and quotes cost precision
+    assert per_item[3]["imcs_rouge_repaired"] == per_item[3]["imcs_rouge"]  # linear text: its raw text
+    assert per_item[5]["imcs_rouge_repaired"] == per_item[5]["imcs_rouge"]  # cut off: its raw text too
+    assert per_item[4]["imcs_rouge_repaired"] == per_item[4]["imcs_rouge"] == 0.0  # empty
+
+
+def test_imcs_references_official_first_then_references_then_label():
     swapped = {"诊断": REPORTS[0]["诊断"], **{k: v for k, v in REPORTS[0].items() if k != "诊断"}}
-    assert score(dumps(swapped), record=record)["imcs_rouge_l"] == 0.6853553872600122  # official: 0.6854
-    truncated = score('{"主诉": "大便稀，有粘液。", "诊断": "消化不', record=record)
-    assert truncated["imcs_rouge_1"] == 0.3705357107207067
-    assert score("", record=record)["imcs_rouge"] == 0.0
+    predict = linearise(swapped)
+    expect = sum(compute_rouge(predict, [process(r) for r in [swapped, REPORTS[1]]]).values()) / 3
+    record = {"references": REPORTS, "official_references": [swapped, REPORTS[1], REPORTS[0]]}
+    assert score(predict, record=record)["imcs_rouge"] == pytest.approx(expect, abs=1e-15)  # the first two
+    from_references = sum(compute_rouge(predict, BOTH).values()) / 3
+    assert score(predict, record={"references": REPORTS})["imcs_rouge"] == pytest.approx(from_references, abs=1e-15)
+    from_label = sum(compute_rouge(predict, [process(REPORTS[0])]).values()) / 3
+    assert score(predict)["imcs_rouge"] == pytest.approx(from_label, abs=1e-15)
+    assert from_label != from_references != expect
+    # a value that is not text (the script would fail): null as "", others as JSON
+    odd = {"official_references": [{"主诉": None, "诊断": ["感冒"]}]}
+    assert score("主诉：诊断：[\"感冒\"]", record=odd)["imcs_rouge_l"] == pytest.approx(2 / (2 + 1e-8), abs=1e-15)
+    with pytest.raises(UserError, match="line 0: the test record's official_references must be a list of report"):
+        score("{}", record={"official_references": ["主诉：咳嗽"]})
     assert "imcs_rouge" not in score(dumps(MODEL_REPORT), imcs=False)
 
 
@@ -221,9 +375,9 @@ def test_aggregate_mean_over_fields_matches_the_per_field_means():
 
 
 def test_options_through_specs():
-    [jf] = build_evaluators([("-e", "json_fields:fields=主诉|诊断,references=mean,imcs=false")])
+    [jf] = build_evaluators([("-e", "json_fields:fields=主诉|诊断,references=best,imcs=false")])
     assert jf.field_list == ["主诉", "诊断"]
-    assert jf.spec == "json_fields:fields=主诉|诊断,references=mean,imcs=false"
+    assert jf.spec == "json_fields:fields=主诉|诊断,references=best,imcs=false"
     assert set(jf.score(Prediction("", "{}", dumps(GOOD)))) == {
         "json_parse_rate", "json_parse_rate_repaired", "json_field_exact_match", "json_field_rouge_l",
         "json_field_exact_match/主诉", "json_field_exact_match/诊断", "json_field_rouge_l/主诉",
@@ -244,7 +398,10 @@ def test_label_that_is_not_json_is_an_error_naming_the_line():
 
 def test_lfd_eval_on_a_med_mrg_test_split(tmp_path, lfd):
     prompt = "问诊对话历史:\n患者:宝宝拉稀\n根据上述对话,给出诊疗报告\n答:"
-    records = [{"instruction": prompt, "input": "", "output": dumps(REPORTS[0]), "references": REPORTS}] * 4
+    raw = RAW["2"]  # the dataset's reports, as med_mrg keeps them; references as it rewrites them
+    record = {"instruction": prompt, "input": "", "output": dumps(REPORTS[0]), "references": REPORTS,
+              "official_references": raw}
+    records = [record] * 4
     (tmp_path / "med_mrg_test.jsonl").write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
     entry = {"file_name": "med_mrg_test.jsonl", "formatting": "alpaca",
              "columns": {"prompt": "instruction", "query": "input", "response": "output"},
@@ -263,11 +420,18 @@ def test_lfd_eval_on_a_med_mrg_test_split(tmp_path, lfd):
     metrics = report["metrics"]
     assert report["evaluators"] == ["json_fields"] and report["dataset"] == "med_mrg_test"
     assert metrics["json_parse_rate"] == 0.25 and metrics["json_parse_rate_repaired"] == 0.75
-    assert metrics["json_field_exact_match/主诉"] == 0.5  # the second reference, and the repaired full-width one
+    # mean over the two references: 0.5 for the second reference's 主诉 and for the repaired full-width one
+    assert metrics["json_field_exact_match/主诉"] == (0.5 + 0 + 0 + 0.5) / 4
     assert metrics["json_field_exact_match/辅助检查"] == 0.5  # the full-width report has no 辅助检查
     assert report["counts"]["json_field_missing_rate"] == 3 and report["counts"]["json_parse_rate"] == 4
     assert 0 < metrics["imcs_rouge"] < 1
     assert set(report["ci95"]) == set(metrics)
     items = [json.loads(line) for line in (tmp_path / "items.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert items[2]["scores"]["imcs_rouge_1"] == 0.3705357107207067  # the cut-off prediction, as raw text
+    preds, golds = preds_and_golds({"1": {"report": raw}}, predicts)
+    for item, pred in zip(items, preds, strict=True):  # against the official references, not the rewritten ones
+        assert item["scores"]["imcs_rouge_1"] == compute_rouge(pred, golds[0])["rouge-1"]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        compute_rouges(preds, golds * 4)
+    assert metrics["imcs_rouge_l"] == pytest.approx(ast.literal_eval(printed.getvalue())["rouge-l"], abs=1e-12)
     assert "json_field_exact_match/建议" in out and "imcs_rouge" in out

@@ -24,7 +24,11 @@ ITEMS = [
     ("头痛" * 300, "头痛\n"),
     ("一", "一\n"),
     ("糖尿病\n\n二型", "2型糖尿病\n"),
+    ("建议低盐饮食", "建议低盐饮食\n"),
+    ("头痛", " \n头痛"),  # leading whitespace (glm4's label starts with a newline)
+    ("\n患者头痛。\n", "\n患者头痛。\n"),
 ]
+STRIPPED = tuple(f"{key}_stripped" for key in ("rouge-1", "rouge-2", "rouge-l", "bleu-4"))
 KEYS = ("rouge-1", "rouge-2", "rouge-l", "bleu-4")
 
 
@@ -81,23 +85,34 @@ def test_entry_points_find_the_classes():
     assert evaluators.describe("bleu_zh").startswith("Character BLEU-4")
 
 
-def test_unstripped_scores_are_llamafactorys_predict_numbers(llamafactory_raw):
-    mine = ours(ITEMS, strip=False)
-    for key in KEYS:
-        assert [row[key] * 100 for row in mine] == pytest.approx([row[key] for row in llamafactory_raw], abs=1e-6)
-        assert mean(mine, key) * 100 == pytest.approx(mean(llamafactory_raw, key), abs=1e-6)
-
-
-def test_default_scores_are_llamafactorys_on_stripped_texts(llamafactory_stripped):
+def test_default_scores_are_llamafactorys_predict_numbers(llamafactory_raw):
     mine = ours(ITEMS)
+    assert all(set(row) == set(KEYS) for row in mine)
     for key in KEYS:
-        assert [row[key] * 100 for row in mine] == pytest.approx([row[key] for row in llamafactory_stripped], abs=1e-6)
+        assert [row[key] * 100 for row in mine] == pytest.approx([row[key] for row in llamafactory_raw], abs=1e-9)
+        assert mean(mine, key) * 100 == pytest.approx(mean(llamafactory_raw, key), abs=1e-9)
 
 
-def test_template_newline_costs_bleu_only_when_not_stripped():
-    item = [("患者头痛三天，伴发热。", "患者头痛三天，伴发热。\n")]
-    assert ours(item)[0] == {"rouge-1": 1.0, "rouge-2": 1.0, "rouge-l": 1.0, "bleu-4": 1.0}
-    assert ours(item, strip=False)[0]["bleu-4"] < 1.0
+def test_strip_adds_llamafactorys_numbers_on_stripped_texts(llamafactory_raw, llamafactory_stripped):
+    mine = ours(ITEMS, strip=True)
+    for key, stripped in zip(KEYS, STRIPPED):
+        assert [row[key] * 100 for row in mine] == pytest.approx([row[key] for row in llamafactory_raw], abs=1e-9)
+        assert [row[stripped] * 100 for row in mine] == pytest.approx(
+            [row[key] for row in llamafactory_stripped], abs=1e-9)
+    assert RougeZh(strip=True).spec == "rouge_zh:strip=true"
+
+
+def test_template_newline_costs_bleu_as_in_llamafactory():
+    # 6 characters against 7: every n-gram precision is 1, the brevity penalty exp(1 - 7/6) = 0.8464817...
+    item = [("建议低盐饮食", "建议低盐饮食\n")]
+    assert ours(item)[0] == {"rouge-1": 1.0, "rouge-2": 1.0, "rouge-l": 1.0, "bleu-4": 0.846482}
+    assert round(math.exp(1 - 7 / 6), 6) == 0.846482
+    assert ours(item, strip=True)[0] == {"rouge-1": 1.0, "rouge-2": 1.0, "rouge-l": 1.0, "bleu-4": 0.846482,
+                                         "rouge-1_stripped": 1.0, "rouge-2_stripped": 1.0,
+                                         "rouge-l_stripped": 1.0, "bleu-4_stripped": 1.0}
+    # rouge_chinese reads " \n" before a text as an empty word: 头痛 against ['', 头痛], F = 2·(1·½)/(1 + ½)
+    assert rouge_zh("头痛", " \n头痛")["rouge-1"] == round(2 * 0.5 / 1.5, 6)
+    assert RougeZh.primary == "rouge-l" and BleuZh.primary == "bleu-4"
 
 
 @pytest.mark.parametrize("predict, label", [("", "高血压"), ("高血压", ""), ("", ""), (" \n", "\t"), ("。", "")])
@@ -112,6 +127,10 @@ def test_char_level_counts_characters_not_words():
     assert rouge_zh("头痛", "头疼") == {"rouge-1": 0.0, "rouge-2": 0.0, "rouge-l": 0.0}
     assert rouge_zh("头痛", "头疼", "char") == {"rouge-1": 0.5, "rouge-2": 0.0, "rouge-l": 0.5}
     assert RougeZh(level="char").spec == "rouge_zh:level=char"
+    # not LLaMA-Factory's numbers, so not under their keys
+    chars = RougeZh(level="char")
+    assert chars.score(Prediction("", "头痛", "头疼")) == {"rouge-1_char": 0.5, "rouge-2_char": 0.0, "rouge-l_char": 0.5}
+    assert chars.primary == "rouge-l_char" and RougeZh.primary == "rouge-l"
 
 
 def test_unknown_level_is_refused():
@@ -136,7 +155,8 @@ def test_lfd_eval_reports_the_metrics_and_prints_nothing_on_stderr(tmp_path):
     command = [sys.executable, "-c", "from llamafactory_domains.plugin.cli import main; raise SystemExit(main())"]
     args = ["eval", str(predictions), "-e", "rouge_zh", "-e", "bleu_zh", "--out", str(tmp_path / "report.json")]
     done = subprocess.run(command + args, check=False, capture_output=True, text=True, encoding="utf-8")
-    assert (done.returncode, done.stderr) == (0, "")  # no jieba "Building prefix dict" lines, no warnings
+    # nothing on stderr but lfd's own notes (no --dataset given): no jieba "Building prefix dict" lines, no warnings
+    assert done.returncode == 0 and [line for line in done.stderr.splitlines() if not line.startswith("note: ")] == []
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert list(report["metrics"]) == list(KEYS)
     expected = ours(ITEMS)
