@@ -100,6 +100,9 @@ class Converter:
 
     formats: tuple[str, ...] = FORMATS  # the first is the default
     evaluators: tuple[str, ...] = ()  # recorded in the test entry, so `lfd eval` needs no names
+    # the one metric the test split is judged by (headlines, flips, "reliably better"); the other
+    # metrics are secondary: Holm-adjusted and labelled exploratory in `lfd compare`
+    primary_metric: ClassVar[str] = ""
     with_system = False
     with_history = False
     columns: list[tuple[str, ...]] = []  # accepted header column sets of tabular sources
@@ -146,6 +149,8 @@ class Converter:
             lfd = {"converter": cls.name, "split": split}
             if split == "test" and cls.evaluators:
                 lfd["evaluators"] = list(cls.evaluators)
+                if cls.primary_metric:
+                    lfd["primary_metric"] = cls.primary_metric
             result[f"{name}_{split}"] = dataset_entry(
                 f"{file_prefix}{name}_{split}.jsonl", fmt, cls.with_system, cls.with_history, lfd)
         return result

@@ -22,6 +22,7 @@ class CMedQA2(Converter):
                       "output": "月经推迟可能与压力有关，建议先查尿妊娠试验。"}
 
     evaluators = ("rouge_zh", "bleu_zh")
+    primary_metric = "rouge-l"
     columns = [("ans_id", "question_id", "content"), ("question_id", "content")]
     expects = "cMedQA2 rows: question.csv (question_id,content), then answer.csv (ans_id,question_id,content)"
     parallel = False  # answers need the questions read before them

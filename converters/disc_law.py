@@ -64,6 +64,7 @@ class DiscLaw(Converter):
 
     columns = [("input", "output")]
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
+    primary_metric = "rouge-l"
     expects = "DISC-Law-SFT records with input/output (Triplet: also reference)"
 
     def convert(self, record, split):

@@ -60,6 +60,7 @@ class Huatuo(Converter):
 
     formats = ("sharegpt", "alpaca", "chatglm3")
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
+    primary_metric = "rouge-l"
     with_history = True
     expects = "records with instruction/output (Huatuo llama_data.json or liver_cancer.json)"
 

@@ -67,6 +67,7 @@ class LawMcq(Converter):
     }
 
     evaluators = ("choice",)
+    primary_metric = "choice_accuracy"
     columns = [("input", "output", "A", "B")]
     expects = (
         "multiple-choice records: JEC-QA (statement/option_list/answer) or "

@@ -87,6 +87,7 @@ class LawQa(Converter):
 
     formats = ("chatglm3", "alpaca", "sharegpt")
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
+    primary_metric = "rouge-l"
     columns = [COLUMNS]
     expects = "lawzhidao rows with title/question/reply/is_best"
     parallel = False  # de-duplicates questions across the whole file

@@ -51,6 +51,7 @@ class MedChatGLM(Converter):
 
     expects = "records with context/target (Med-ChatGLM train.txt)"
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
+    primary_metric = "rouge-l"
 
     def rows(self, path, split):
         if path.suffix.lower() == ".txt":  # train.txt is JSONL, detected by its content

@@ -56,6 +56,7 @@ class MedDialog(Converter):
     }
 
     evaluators = ("rouge_zh", "bleu_zh")  # free text: add BERTScore with `lfd eval --bertscore-model PATH`
+    primary_metric = "rouge-l"
     columns = [("title", "ask", "answer")]
     expects = "ModelScope records with instruction/input/output, or Toyhom CSV rows with department,title,ask,answer"
 

@@ -77,6 +77,7 @@ class MedMcq(Converter):
     }
 
     evaluators = ("choice",)
+    primary_metric = "choice_accuracy"
     columns = [("Question", "Options"), ("question", "A", "B")]
     expects = (
         "multiple-choice records: CMB (question/option/answer), MedQA-MCMLE (question/options/answer_idx), "

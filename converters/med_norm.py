@@ -54,6 +54,7 @@ class MedNorm(Converter):
     }
 
     evaluators = ("exact_match",)
+    primary_metric = "exact_match"
     columns = [("原始词", "标准词")]
     expects = "records with text/normalized_result (CHIP-CDN) or 原始词/标准词 (Yidu-N7K)"
 

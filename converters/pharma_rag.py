@@ -152,6 +152,7 @@ class PharmaRag(Converter):
     }
 
     evaluators = ("rouge_zh", "bleu_zh")
+    primary_metric = "rouge-l"
     expects = "question/answer records (fields such as 问题/答案 or question/answer)"
     parallel = False  # de-duplicates questions and builds one index across all QA files
 

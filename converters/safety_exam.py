@@ -299,6 +299,7 @@ class SafetyExam(Converter):
     }
 
     evaluators = ("choice", "exact_match")
+    primary_metric = "choice_accuracy"
     columns = [
         ("题型", "题目内容", "选项", "正确答案"),
         ("题目（必填）：",),

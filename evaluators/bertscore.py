@@ -1,10 +1,14 @@
 """BERTScore against the label with a local BERT model, the same numbers as ``bert_score.score``, faster.
 
 The scores are bert_score's (greedy cosine matching of the last kept layer's token embeddings,
-[CLS]/[SEP] weighted 0, empty texts 0); what differs is the work: the model is loaded once per
-evaluator, every distinct text is tokenized in one call and embedded once, in batches of texts of
-similar length (bert_score sorts Chinese by the number of spaces, so its batches pad short texts to
-the longest), and pairs are processed in slices so memory stays bounded.
+[CLS]/[SEP] weighted 0, empty texts 0), and so are the rescaled ones (``rescale=true``: P, R and F1
+each mapped by (score − b) / (1 − b), b being bert_score's zh baseline for the layer), unclipped: a
+pair less alike than the baseline's random pairs scores below 0, an empty prediction −b / (1 − b)
+(−1.21 at bert-base-chinese's layer 8), so the rescaled metrics are declared ``unbounded``. What
+differs is the work: the model is loaded once per evaluator, every distinct text is tokenized in one
+call and embedded once, in batches of texts of similar length (bert_score sorts Chinese by the
+number of spaces, so its batches pad short texts to the longest), and pairs are processed in
+slices so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -149,13 +153,16 @@ class BertScore(Evaluator):
     llamafactory_domains.plugin.errors.UserError: evaluator 'bertscore' needs a local BERT model: download one with `modelscope ...
     """
 
+    primary = "bertscore_f1"
+    unbounded = KEYS  # cosines lie in [-1, 1]; rescaled scores fall below 0 for pairs less alike than random ones
     options: ClassVar[dict[str, Option]] = {
         "model": Option("", "the local BERT model folder (required), e.g. models/bert-base-chinese"),
         "num_layers": Option(-1, "the layer whose token embeddings are matched; -1: bert_score's layer for the "
                                  "folder's name (8 for bert-base-chinese), else the last"),
         "model_max_length": Option(512, "tokens kept of each text (at most the model's max_position_embeddings)"),
         "rescale": Option(False, "rescale with the zh baseline bert_score ships for the model (the folder must "
-                                 "be named after it: bert-base-chinese); scores clipped to [0, 1]"),
+                                 "be named after it: bert-base-chinese), as bert_score does: not clipped, below 0 "
+                                 "for pairs less alike than random ones (an empty prediction: about -1.21)"),
         "batch_size": Option(64, "texts per forward pass of the model"),
     }
 
@@ -195,7 +202,7 @@ class BertScore(Evaluator):
             scores = self._rescaled(scores)
         per_item = [
             {"bertscore_f1": f1, "bertscore_precision": precision, "bertscore_recall": recall}
-            for precision, recall, f1 in scores.clamp(0.0, 1.0).tolist()
+            for precision, recall, f1 in scores.tolist()
         ]
         self._scores.update(zip(pairs, per_item))
         return per_item

@@ -36,6 +36,7 @@ class ExactMatch(Evaluator):
     {'exact_match': 0.5, 'exact_match_set': 1.0}
     """
 
+    primary = "exact_match"
     options: ClassVar[dict[str, Option]] = {
         "ignore_case": Option(False, "compare case-insensitively (Unicode casefold): COPD matches copd"),
         "fullwidth": Option(False, "full-width letters, digits, signs and the ideographic space count as "

@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 from collections import defaultdict, deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..evaluators.base import Evaluator, Prediction
@@ -192,8 +193,9 @@ def misplaced(item: Prediction, index: int, path: Path, records: list[dict], ent
             "pairs runs by prompt)")
 
 
-def load_dataset(name: str, info_path: Path, items: list[Prediction], predictions: Path) -> tuple[str, list[str]]:
-    """Attaches the test records of ``name`` to ``items``; returns the entry's name and its evaluator specs."""
+def load_dataset(name: str, info_path: Path, items: list[Prediction], predictions: Path) -> tuple[str, list[str], str]:
+    """Attaches the test records of ``name`` to ``items``; returns the entry's name, its evaluator specs
+    and its primary metric ("" when it declares none)."""
     dataset, entry = find_dataset(name, info_path)
     file_name = entry.get("file_name")
     if not isinstance(file_name, str):
@@ -205,12 +207,24 @@ def load_dataset(name: str, info_path: Path, items: list[Prediction], prediction
     listed = (entry.get("lfd") or {}).get("evaluators") or []
     if not isinstance(listed, list) or not all(isinstance(spec, str) for spec in listed):
         raise UserError(f'{info_path}: {dataset}.lfd.evaluators must be a list of specs like "exact_match"')
-    return dataset, listed
+    primary = (entry.get("lfd") or {}).get("primary_metric") or ""
+    if not isinstance(primary, str):
+        raise UserError(f'{info_path}: {dataset}.lfd.primary_metric must be a metric name like "exact_match"')
+    return dataset, listed, primary
 
 
-def load_runs(args, paths: list[Path]) -> tuple[list[list[Prediction]], str | None, list[Evaluator]]:
-    """Predictions of each file (checked against --dataset when given) and the evaluators to use: the
-    dataset's recorded specs, then the -e ones (whose options win)."""
+@dataclass
+class Runs:
+    """What `lfd eval` / `lfd compare` score: each file's predictions and how to score them."""
+
+    runs: list[list[Prediction]]
+    dataset: str | None  # the test split's entry, when checked against --dataset
+    evaluators: list[Evaluator]  # the dataset's recorded specs, then the -e ones (whose options win)
+    primary: str  # the dataset's primary metric, "" when none is declared
+
+
+def load_runs(args, paths: list[Path]) -> Runs:
+    """Predictions of each file (checked against --dataset when given) and the evaluators to use."""
     if args.dataset_info and not args.dataset:
         raise UserError("--dataset-info needs --dataset NAME (the test set entry to check the labels against)")
     outputs = [out for out in (args.out, getattr(args, "per_item", None), args.html) if out]
@@ -218,18 +232,18 @@ def load_runs(args, paths: list[Path]) -> tuple[list[list[Prediction]], str | No
         if any(out.resolve() == path.resolve() for out in outputs):
             raise UserError(f"{path}: that is the predictions file; write the reports elsewhere")
     runs = [read_predictions(path) for path in paths]
-    specs, dataset = [], None
+    specs, dataset, primary = [], None, ""
     if args.dataset:
         info_path = args.dataset_info or dataset_info.default_path()
         for path, items in zip(paths, runs):
-            dataset, listed = load_dataset(args.dataset, info_path, items, path)
+            dataset, listed, primary = load_dataset(args.dataset, info_path, items, path)
         specs += [(f"{info_path}: {dataset}.lfd.evaluators", spec) for spec in listed]
     specs += [("-e", spec) for spec in args.evaluator]
     if args.bertscore_model:
         specs.append(("--bertscore-model", f"bertscore:model={args.bertscore_model}"))
     if not specs:
         raise UserError("no evaluator: pass -e NAME (e.g. -e exact_match; `lfd list` shows all) or --dataset NAME")
-    return runs, dataset, build_evaluators(specs)
+    return Runs(runs, dataset, build_evaluators(specs), primary)
 
 
 def _key(item: Prediction) -> tuple[str, str]:

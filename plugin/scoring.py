@@ -1,12 +1,16 @@
 """Scoring with evaluators: ``-e`` specs into evaluators, scores of a run, and two runs compared.
 
-:func:`score_all` gives each item's scores, the aggregated metrics with their bootstrap draws and
-95% intervals (:mod:`.statistics`); :func:`compare_scores` turns two runs of the same items into a
-:class:`Change` per metric: the difference, its paired interval and, for 0/1 metrics, the flips.
+:func:`score_all` gives each item's scores, the aggregated metrics and their 95% intervals
+(:class:`Scores`); :func:`compare_scores` turns two runs of the same items into a
+:class:`Comparison`: one :class:`Change` per metric, computed on the items both runs score (the
+pairs), with its paired interval, its test, Holm-adjusted p-values for the secondary metrics and the
+flips of 0/1 metrics; :func:`reliably` says whether a change is reliably better or worse. The
+methods are described in :mod:`.statistics`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,14 +18,29 @@ import numpy as np
 from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
 from .errors import UserError
 from .statistics import (
+    ALPHA,
     BOOTSTRAP_SAMPLES,
-    confidence_intervals,
+    CLOPPER_PEARSON,
+    MAX_DECIMALS,
+    MCNEMAR,
+    SEED,
+    aggregate_draws,
+    bootstrap_method,
+    clopper_pearson,
+    holm,
     interval,
+    is_binary,
     mcnemar_p,
     resample,
+    sign_flip_pvalues,
+    stable_decimals,
+    uses_mean,
+    value_table,
+    weighted_mean_draws,
 )
 
-LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate")  # endings of metrics where less is better
+# endings of metrics where less is better
+LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguous_rate")
 FLIP_KINDS = ("fixed", "broken")  # base 0 → tuned 1, and 1 → 0 (the reverse for lower-is-better metrics)
 
 
@@ -71,54 +90,142 @@ def build_evaluators(specs: list[tuple[str, str]]) -> list[Evaluator]:
 
 @dataclass
 class Scores:
-    per_item: list[dict[str, float | None]]
-    metrics: dict[str, float] = field(default_factory=dict)
-    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    draws: dict[str, np.ndarray] = field(default_factory=dict)  # bootstrap values, for paired differences
+    """One run scored: per-item scores, the metrics and their 95% intervals, with how each was computed."""
+
+    per_item: list[dict[str, float | None]]  # each item's scores (metric → value, None: does not apply)
+    metrics: dict[str, float] = field(default_factory=dict)  # metric → aggregated value (mean by default)
+    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)  # metric → 95% interval
+    counts: dict[str, int] = field(default_factory=dict)  # metric → items with a value (its denominator)
+    ci_methods: dict[str, str] = field(default_factory=dict)  # metric → "Clopper-Pearson exact" | bootstrap_method()
+    decimals: dict[str, int] = field(default_factory=dict)  # metric → decimals of its interval ends that are stable
+    primary: str = ""  # the first evaluator's primary metric, else the first metric
+    resamples: int = BOOTSTRAP_SAMPLES  # bootstrap resamples (and Monte-Carlo sign flips) used
+    owners: dict[str, Evaluator] = field(default_factory=dict, repr=False, compare=False)  # metric → its evaluator
+
+
+def check_value(evaluator: Evaluator, item: Prediction, name: str, value) -> None:
+    """One-line error unless ``value`` is None or a number in [0, 1] (any finite number for ``unbounded`` metrics)."""
+    if value is None:
+        return
+    number = isinstance(value, int | float) and math.isfinite(value)
+    if name in getattr(evaluator, "unbounded", ()):
+        if not number:
+            raise UserError(f"evaluator {evaluator.name!r} gave line {item.line} {name}={value!r}; "
+                            f"{name} may exceed [0, 1] but must be a finite number or None: fix the evaluator")
+    elif not (number and 0 <= value <= 1):
+        raise UserError(f"evaluator {evaluator.name!r} gave line {item.line} {name}={value!r}; "
+                        "scores must be numbers in [0, 1] or None: fix the evaluator")
 
 
 def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES) -> Scores:
-    """Per-item scores, aggregated metrics, their 95% bootstrap CIs and how many items each metric covers."""
-    scores, owner = Scores([{} for _ in items]), {}
+    """Per-item scores, aggregated metrics, their 95% intervals and how many items each metric covers.
+
+    A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval; every other metric a
+    percentile bootstrap of ``draws`` resamples (seed 0), with :attr:`Scores.decimals` its stable decimals.
+    """
+    scores, graded = Scores([{} for _ in items], resamples=draws), []
     for evaluator in chosen:
         per_item = evaluator.score_batch(items)
         for item, item_scores in zip(items, per_item):
             for name, value in item_scores.items():
-                if value is not None and not (isinstance(value, int | float) and 0 <= value <= 1):
-                    raise UserError(
-                        f"evaluator {evaluator.name!r} gave line {item.line} {name}={value!r}; "
-                        "scores must be numbers in [0, 1] or None: fix the evaluator"
-                    )
+                check_value(evaluator, item, name, value)
         metrics = evaluator.aggregate(per_item)
         for name in metrics:
-            if owner.setdefault(name, evaluator.name) != evaluator.name:
+            if scores.owners.setdefault(name, evaluator).name != evaluator.name:
                 raise UserError(
-                    f"evaluators {owner[name]!r} and {evaluator.name!r} both report {name!r}; drop one of them"
+                    f"evaluators {scores.owners[name].name!r} and {evaluator.name!r} both report {name!r}; "
+                    "drop one of them"
                 )
         for merged, item_scores in zip(scores.per_item, per_item):
             merged.update(item_scores)
         scores.metrics.update(metrics)
-        drawn = resample(evaluator, per_item, list(metrics), draws)
-        scores.draws.update(drawn)
-        scores.ci95.update(confidence_intervals(drawn))
-        scores.counts.update({name: len(vals) for name, vals in metric_values(per_item).items() if name in metrics})
+        values = metric_values(per_item)
+        scores.counts.update({name: len(vals) for name, vals in values.items() if name in metrics})
+        if not uses_mean(evaluator):
+            drawn = resample(evaluator, per_item, list(metrics), draws)
+            for name, column in drawn.items():
+                _bootstrap_interval(scores, name, column)
+            continue
+        for name in metrics:
+            if is_binary(values.get(name, [])):
+                ones, count = sum(1 for v in values[name] if v == 1), len(values[name])
+                scores.ci95[name], scores.ci_methods[name] = clopper_pearson(ones, count), CLOPPER_PEARSON
+                scores.decimals[name] = MAX_DECIMALS
+            else:
+                graded.append(name)
+    if graded:  # every default-mean graded metric of every evaluator from one set of resamples
+        table = value_table(scores.per_item, graded)
+        drawn = weighted_mean_draws(table, ~np.isnan(table), draws)
+        for column, name in enumerate(graded):
+            _bootstrap_interval(scores, name, drawn[:, column])
+    first = chosen[0].primary if chosen else ""
+    scores.primary = first if first in scores.metrics else next(iter(scores.metrics), "")
     return scores
 
 
+def _bootstrap_interval(scores: Scores, name: str, draws: np.ndarray) -> None:
+    ci = interval(draws)
+    if ci is not None:
+        scores.ci95[name], scores.decimals[name] = ci, stable_decimals(draws)
+        scores.ci_methods[name] = bootstrap_method(scores.resamples)
+
+
 def lower_is_better(metric: str) -> bool:
+    """Whether less of ``metric`` is better (its name ends with one of :data:`LOWER_IS_BETTER`).
+
+    >>> lower_is_better("choice_no_answer_rate"), lower_is_better("choice_ambiguous_rate"), lower_is_better("rouge_l")
+    (True, True, False)
+    """
     return metric.endswith(LOWER_IS_BETTER)
 
 
 @dataclass
 class Change:
-    """tuned − base for one metric, its paired-bootstrap interval and, for 0/1 metrics, the flips."""
+    """tuned − base for one metric on the items both runs score (the pairs), its interval and its test.
 
-    diff: float
-    ci95: tuple[float, float] | None
-    p: float | None = None  # exact two-sided McNemar
-    fixed: int | None = None
-    broken: int | None = None
+    The first five fields keep their old order, so ``Change(diff, ci95, p, fixed, broken)`` still works;
+    the others are keyword-only.
+    """
+
+    diff: float | None  # tuned − base on the pairs (None when there is no pair)
+    ci95: tuple[float, float] | None  # its 95% interval: paired percentile bootstrap (see ci_method)
+    p: float | None = None  # raw two-sided p-value of `test`
+    fixed: int | None = None  # 0/1 metrics: pairs that went 0 → 1 (1 → 0 for lower-is-better metrics)
+    broken: int | None = None  # 0/1 metrics: the reverse
+    metric: str = field(default="", kw_only=True)
+    n: int = field(default=0, kw_only=True)  # pairs: items where both runs have a value
+    base_only: int = field(default=0, kw_only=True)  # items only base has a value for
+    tuned_only: int = field(default=0, kw_only=True)  # items only tuned has a value for
+    base: float | None = field(default=None, kw_only=True)  # base's aggregate (mean) over the pairs
+    tuned: float | None = field(default=None, kw_only=True)  # tuned's aggregate (mean) over the pairs
+    test: str = field(default="", kw_only=True)  # "exact McNemar" | "exact sign-flip permutation" | Monte Carlo …
+    ci_method: str = field(default="", kw_only=True)  # e.g. "paired percentile bootstrap, B=10000, seed 0"
+    decimals: int = field(default=MAX_DECIMALS, kw_only=True)  # stable decimals of the ci95 ends
+    primary: bool = field(default=False, kw_only=True)  # the comparison's primary metric (else exploratory)
+    p_adjusted: float | None = field(default=None, kw_only=True)  # the p decisions use: raw (primary), Holm (others)
+    flips: tuple[list[int], list[int]] | None = field(default=None, kw_only=True)  # 0/1: (fixed, broken) indices
+
+    @property
+    def exploratory(self) -> bool:
+        """A secondary metric: its p is Holm-adjusted and it is not the claim of the comparison."""
+        return not self.primary
+
+
+def reliably(change: Change) -> str | None:
+    """"better" or "worse" when the change is reliable, else None: the only verdict reports should print.
+
+    Reliable means the decision p (raw for the primary metric, Holm-adjusted for secondary ones:
+    ``p_adjusted``) is below :data:`ALPHA` = 0.05; the sign of the difference, read with
+    :func:`lower_is_better`, says which way.
+
+    >>> reliably(Change(0.2, (-0.01, 0.4), 0.125, 3, 0, metric="choice_accuracy", n=15, primary=True, p_adjusted=0.125))
+    >>> reliably(Change(-0.1, (-0.2, -0.03), 0.004, metric="choice_no_answer_rate", p_adjusted=0.02))
+    'better'
+    """
+    p = change.p_adjusted
+    if p is None or not p < ALPHA or not change.diff:
+        return None
+    return "better" if (change.diff > 0) != lower_is_better(change.metric) else "worse"
 
 
 def flips(name: str, base: Scores, tuned: Scores) -> tuple[list[int], list[int]] | None:
@@ -132,16 +239,134 @@ def flips(name: str, base: Scores, tuned: Scores) -> tuple[list[int], list[int]]
     return (down, up) if lower_is_better(name) else (up, down)
 
 
-def compare_scores(base: Scores, tuned: Scores) -> dict[str, tuple[Change, tuple | None]]:
-    """Metric → (its change, (fixed indices, broken indices) or None) for metrics both runs report."""
-    changes = {}
-    for name, value in base.metrics.items():
-        if name not in tuned.metrics:
+@dataclass
+class Comparison:
+    """What :func:`compare_scores` found: the primary metric and a :class:`Change` per metric both runs report."""
+
+    primary: str  # the metric the comparison is about; the others are exploratory
+    changes: dict[str, Change]  # metric → change, in base's metric order
+
+    @property
+    def flipped(self) -> tuple[str, list[int], list[int]] | None:
+        """(metric, fixed indices, broken indices) of the primary metric when it is 0/1: the only flips to list."""
+        change = self.changes.get(self.primary)
+        if change is None or change.flips is None:
+            return None
+        return self.primary, *change.flips
+
+
+def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draws: int | None = None) -> Comparison:
+    """Base and tuned runs of the same items (item i of one is item i of the other) compared metric by metric.
+
+    Each metric is compared on its pairs only: the items where both runs have a value. 0/1 metrics
+    averaged by the mean get the exact McNemar test; other metrics a sign-flip permutation test of
+    the per-item differences (a custom ``aggregate``: a Monte-Carlo swap permutation of the pairs).
+    Every difference gets a paired percentile bootstrap interval: ``draws`` (default
+    ``base.resamples``) resamples of all items with seed 0, the pairs drawn averaged. ``primary``
+    (default ``base.primary``, else the first metric) keeps its raw p; the other metrics' p-values
+    are Holm-adjusted together into ``p_adjusted``.
+    """
+    if len(base.per_item) != len(tuned.per_item):
+        raise ValueError(f"base has {len(base.per_item)} items and tuned {len(tuned.per_item)}; pair them first")
+    draws = base.resamples if draws is None else draws
+    names = [name for name in base.metrics if name in tuned.metrics]
+    if primary is None:
+        primary = base.primary if base.primary in names else next(iter(names), "")
+    elif primary not in names:
+        shared = ", ".join(names) or "none"
+        raise UserError(f"primary metric {primary!r} is not scored by both runs; they share: {shared}")
+    b_table, t_table = value_table(base.per_item, names), value_table(tuned.per_item, names)
+    changes, means, custom = {}, [], {}
+    for column, name in enumerate(names):
+        has_b, has_t = ~np.isnan(b_table[:, column]), ~np.isnan(t_table[:, column])
+        paired = has_b & has_t
+        change = Change(None, None, metric=name, n=int(paired.sum()), base_only=int((has_b & ~has_t).sum()),
+                        tuned_only=int((has_t & ~has_b).sum()), primary=name == primary,
+                        ci_method=bootstrap_method(draws, paired=True))
+        changes[name] = change
+        owner = base.owners.get(name)
+        if not uses_mean(owner):
+            keep = np.flatnonzero(paired) if has_b.any() or has_t.any() else np.arange(len(paired))
+            change.n = len(keep)
+            if change.n:
+                custom.setdefault((id(owner), tuple(keep)), []).append(name)
             continue
-        flipped = flips(name, base, tuned)
-        change = Change(tuned.metrics[name] - value, interval(tuned.draws[name] - base.draws[name]))
-        if flipped:
-            change.fixed, change.broken = len(flipped[0]), len(flipped[1])
-            change.p = mcnemar_p(change.fixed, change.broken)
-        changes[name] = (change, flipped)
-    return changes
+        if not change.n:
+            continue
+        b_vals, t_vals = b_table[paired, column], t_table[paired, column]
+        change.base, change.tuned = math.fsum(b_vals) / change.n, math.fsum(t_vals) / change.n
+        change.diff = change.tuned - change.base
+        change.flips = flips(name, base, tuned)  # not None: every value of both runs is 0 or 1
+        if change.flips is not None:
+            change.fixed, change.broken = len(change.flips[0]), len(change.flips[1])
+            change.p, change.test = mcnemar_p(change.fixed, change.broken), MCNEMAR
+        means.append(column)
+    if means:
+        differences = np.where(np.isnan(b_table) | np.isnan(t_table), np.nan, t_table - b_table)[:, means]
+        paired = ~np.isnan(differences)
+        drawn = weighted_mean_draws(differences, paired, draws)
+        graded = [i for i, column in enumerate(means) if changes[names[column]].test != MCNEMAR]
+        tests = sign_flip_pvalues(differences[:, graded], draws) if graded else []
+        for i, (p, test) in zip(graded, tests):
+            changes[names[means[i]]].p, changes[names[means[i]]].test = p, test
+        for i, column in enumerate(means):
+            _paired_interval(changes[names[column]], drawn[:, i])
+    for (_, keep), group in custom.items():
+        _compare_custom(base, tuned, group, np.array(keep, dtype=int), draws, changes)
+    secondary = [change for change in changes.values() if not change.primary and change.p is not None]
+    for change, adjusted in zip(secondary, holm([change.p for change in secondary])):
+        change.p_adjusted = adjusted
+    if primary in changes:
+        changes[primary].p_adjusted = changes[primary].p
+    return Comparison(primary, changes)
+
+
+def _paired_interval(change: Change, draws: np.ndarray) -> None:
+    change.ci95 = interval(draws)
+    if change.ci95 is not None:
+        change.decimals = stable_decimals(draws)
+
+
+def _compare_custom(base: Scores, tuned: Scores, names: list[str], keep: np.ndarray, draws: int,
+                    changes: dict[str, Change]) -> None:
+    """Metrics of one custom ``aggregate`` on the same pairs: values, paired bootstrap, swap permutation test."""
+    owner = base.owners[names[0]]
+    b_aggregate, t_aggregate = owner.aggregate, tuned.owners.get(names[0], owner).aggregate
+
+    def difference(pairs: list[tuple[dict, dict]]) -> dict[str, float]:
+        b_metrics, t_metrics = b_aggregate([b for b, _ in pairs]), t_aggregate([t for _, t in pairs])
+        return {name: _diff(b_metrics.get(name), t_metrics.get(name)) for name in names}
+
+    pairs = list(zip(base.per_item, tuned.per_item))
+    kept = [pairs[i] for i in keep]
+    b_metrics, t_metrics = b_aggregate([b for b, _ in kept]), t_aggregate([t for _, t in kept])
+    drawn = aggregate_draws(difference, pairs, names, draws, keep=keep)
+    observed = np.array([_diff(b_metrics.get(name), t_metrics.get(name)) for name in names])
+    rng, at_least = np.random.default_rng(SEED), np.zeros(len(names))
+    for _ in range(draws):
+        swap = rng.integers(0, 2, size=len(kept)).astype(bool)
+        shuffled = [(t, b) if s else (b, t) for (b, t), s in zip(kept, swap)]
+        values = difference(shuffled)
+        at_least += [abs(values[name]) >= abs(o) - 1e-9 * max(abs(o), 1e-12) for name, o in zip(names, observed)]
+    for column, name in enumerate(names):
+        change = changes[name]
+        change.base, change.tuned = _float(b_metrics.get(name)), _float(t_metrics.get(name))
+        if change.base is None or change.tuned is None:
+            continue
+        change.diff = change.tuned - change.base
+        values = [scores.get(name) for pair in kept for scores in pair]
+        change.flips = flips(name, base, tuned) if is_binary(values) else None
+        if change.flips is not None:
+            change.fixed, change.broken = len(change.flips[0]), len(change.flips[1])
+        change.p = (1 + float(at_least[column])) / (1 + draws)
+        change.test = f"Monte Carlo swap permutation of the aggregate, B={draws}, seed {SEED}"
+        _paired_interval(change, drawn[:, column])
+
+
+def _float(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def _diff(b, t) -> float:
+    b, t = _float(b), _float(t)
+    return math.nan if b is None or t is None else t - b

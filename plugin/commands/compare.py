@@ -20,17 +20,30 @@ from ..report.terminal import print_comparison, print_flips
 from ..scoring import compare_scores, score_all
 from ..statistics import SEED
 from .arguments import add_command
-from .eval import add_scoring_options, check_reports
+from .eval import add_scoring_options, check_reports, declared_primary, write_lines
 
 EXAMPLE = ("lfd compare saves/med_norm/base/predict saves/med_norm/lora/predict --dataset med_norm "
            "--html compare.html")
 DESCRIPTION = """\
 Scores two prediction files of the same test set (base and tuned model) with the same evaluators
-and reports, for every metric, both scores, the difference tuned - base with a paired-bootstrap
-95% interval (the same resampled items for both runs) and, for 0/1 metrics, the exact McNemar
-p-value and the items that flipped: fixed (base wrong, tuned right) and broken (the reverse).
+and reports, for every metric, both scores and the difference tuned - base on the items both runs
+score, with a paired-bootstrap 95% interval and a paired test: the exact McNemar test for 0/1
+metrics, a sign-flip permutation test otherwise. The test split's primary metric (its converter's,
+recorded in dataset_info.json; without --dataset the first evaluator's) is the claim: its p-value
+decides "reliably better/worse" and its flipped items are listed (fixed: base wrong, tuned right;
+broken: the reverse). Every other metric is exploratory, with Holm-adjusted p-values.
 Items pair by exact prompt and label, in any order. With --dataset both files are checked against
 the test split and pair by line order, so runs with different chat templates can be compared."""
+
+
+def per_item_rows(base, tuned, scores):
+    """One row per paired item: the label and, for each run, its line, prediction and scores."""
+    for base_item, tuned_item, base_scores, tuned_scores in zip(base, tuned, scores[0].per_item, scores[1].per_item):
+        yield {
+            "label": base_item.label,
+            "base": {"line": base_item.line, "predict": base_item.predict, "scores": base_scores},
+            "tuned": {"line": tuned_item.line, "predict": tuned_item.predict, "scores": tuned_scores},
+        }
 
 
 def run(args) -> int:
@@ -38,13 +51,16 @@ def run(args) -> int:
     if same_file(paths[0], paths[1]):
         raise UserError(f"{paths[0]}: BASE and TUNED are the same file; pass the two runs' predictions")
     check_reports(args, paths, ["predictions", "predictions"])
-    (base, tuned), dataset, chosen = load_runs(args, paths)
+    loaded = load_runs(args, paths)
+    (base, tuned), dataset, chosen = loaded.runs, loaded.dataset, loaded.evaluators
     if dataset:  # both were checked line by line against the same test split
         paired_by = "test-split order"
     else:
         tuned, paired_by = pair_by_prompt(base, tuned, *paths), "prompt"
     scores = (score_all(base, chosen, args.bootstrap), score_all(tuned, chosen, args.bootstrap))
-    changes = compare_scores(*scores)
+    for run in scores:
+        declared_primary(loaded, run)
+    comparison = compare_scores(*scores, primary=loaded.primary or None)
     context = {
         "n": len(base),
         "paired_by": paired_by,
@@ -55,15 +71,17 @@ def run(args) -> int:
         "tuned": str(paths[1]),
     }
     with AtomicFiles() as files:
+        if args.per_item:
+            write_lines(files.open(args.per_item), per_item_rows(base, tuned, scores))
         if args.out:
-            files.open(args.out).write(dumps_json(compare_report(context, base, tuned, scores, changes)))
+            files.open(args.out).write(dumps_json(compare_report(context, base, tuned, scores, comparison)))
         if args.html:
-            files.open(args.html).write(printable_text(render(compare_page(context, base, tuned, scores, changes))))
+            files.open(args.html).write(printable_text(render(compare_page(context, base, tuned, scores, comparison))))
         files.commit()
     checked = f", checked against {dataset}" if dataset else ""
     print(f"{len(base)} items paired by {paired_by}{checked}: base {paths[0]}, tuned {paths[1]}")
-    print_comparison(scores, changes)
-    print_flips(base, tuned, changes)
+    print_comparison(scores, comparison)
+    print_flips(base, tuned, comparison)
     return 0
 
 

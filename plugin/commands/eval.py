@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from .. import dataset_info
@@ -28,9 +29,9 @@ EXAMPLE = "lfd eval saves/med_norm/qwen2.5-0.5b/lora/predict/generated_predictio
 DESCRIPTION = """\
 Scores the predictions written by `llamafactory-cli train` with do_predict. With --dataset, every
 label is checked against the test split (so the scores belong to that dataset) and the dataset's
-evaluators are used. Prints each metric with its 95% confidence interval: a percentile bootstrap
-over the items (--bootstrap resamples, seed 0; every metric and every run of the same size is
-resampled with the same items, which `lfd compare` uses for paired intervals)."""
+evaluators are used. Prints each metric with its 95% confidence interval: exact (Clopper-Pearson)
+for 0/1 metrics, else a percentile bootstrap over the items (--bootstrap resamples, seed 0) printed
+to the digits its Monte-Carlo error leaves stable; and the split's primary metric."""
 
 
 def report_outputs(args) -> list[tuple[str, Path]]:
@@ -58,17 +59,32 @@ def check_reports(args, predictions: list[Path], labels: list[str]) -> None:
     check_outputs(report_outputs(args), [*zip(labels, predictions), *read_inputs(args)])
 
 
+def declared_primary(loaded, scores) -> str:
+    """The test split's primary metric (dataset_info's lfd.primary_metric), checked to be scored; "" when none."""
+    if loaded.primary and loaded.primary not in scores.metrics:
+        raise UserError(f"{loaded.dataset}: its primary metric {loaded.primary!r} (lfd.primary_metric in "
+                        f"dataset_info.json) was not scored; keep its evaluator on (`lfd list` shows which reports it)")
+    return loaded.primary
+
+
+def write_lines(handle, rows) -> None:
+    """JSON lines, non-ASCII as it is (lone surrogates of a broken prediction escaped)."""
+    for row in rows:
+        handle.write(escape_surrogates(json.dumps(row, ensure_ascii=False)) + "\n")
+
+
 def run(args) -> int:
     predictions = predictions_file(args.predictions)
     check_reports(args, [predictions], ["predictions"])
-    [items], dataset, chosen = load_runs(args, [predictions])
+    loaded = load_runs(args, [predictions])
+    [items], dataset, chosen = loaded.runs, loaded.dataset, loaded.evaluators
     scores = score_all(items, chosen, args.bootstrap)
+    scores.primary = declared_primary(loaded, scores) or scores.primary
     with AtomicFiles() as files:  # the reports appear together, or none of them
         if args.per_item:
-            handle = files.open(args.per_item)
-            for item, item_scores in zip(items, scores.per_item):
-                row = {"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
-                handle.write(escape_surrogates(json.dumps(row, ensure_ascii=False)) + "\n")
+            rows = ({"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
+                    for item, item_scores in zip(items, scores.per_item))
+            write_lines(files.open(args.per_item), rows)
         if args.out:
             report = eval_report(items, scores, chosen, predictions, dataset, args.bootstrap)
             files.open(args.out).write(dumps_json(report))
@@ -77,6 +93,9 @@ def run(args) -> int:
             files.open(args.html).write(printable_text(render(page)))
         files.commit()
     print(f"{len(items)} predictions from {predictions}" + (f", checked against {dataset}" if dataset else ""))
+    if not dataset:
+        print(f"note: {len(items)} items were not checked against a test split (missing or extra lines go "
+              "unnoticed, labels are taken as they are); pass --dataset NAME", file=sys.stderr)
     print_scores(scores)
     return 0
 
@@ -103,8 +122,11 @@ def add_scoring_options(parser) -> None:
     parser.add_argument("--out", type=Path, metavar="REPORT.json", help="write metrics, CIs and settings as JSON")
     parser.add_argument("--html", type=Path, metavar="REPORT.html",
                         help="write a self-contained HTML page with charts and example items")
+    parser.add_argument("--per-item", type=Path, metavar="FILE",
+                        help="write each item's scores as JSON lines (lfd compare: both runs' on one line)")
     parser.add_argument("--bootstrap", type=positive_int, default=BOOTSTRAP_SAMPLES, metavar="N",
-                        help=f"bootstrap resamples for the 95%% intervals (default {BOOTSTRAP_SAMPLES}, seed {SEED})")
+                        help=f"bootstrap resamples for the intervals of graded metrics and paired differences, and sign flips "
+                             f"of the permutation test (default {BOOTSTRAP_SAMPLES}, seed {SEED})")
     parser.epilog = evaluators_help
 
 
@@ -113,6 +135,5 @@ def add_parser(sub):
     parser.add_argument("predictions", type=Path, metavar="PREDICTIONS",
                         help="generated_predictions.jsonl (or the output_dir holding it)")
     add_scoring_options(parser)
-    parser.add_argument("--per-item", type=Path, metavar="FILE", help="write each prediction's scores as JSON lines")
     parser.set_defaults(func=run)
     return parser

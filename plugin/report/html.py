@@ -7,18 +7,20 @@ be mailed or opened offline. Scores are shown ×100; the JSON reports keep them 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..scoring import Change, lower_is_better
+from ..scoring import Change, lower_is_better, reliably
 
 TEXT_CHARS = 2000  # of each label and prediction shown: huge outputs stay readable
 BASE_COLOR, TUNED_COLOR = "#a1a1aa", "#4f46e5"
 TEXT_COLORS = {BASE_COLOR: "#71717a", TUNED_COLOR: "#4338ca"}  # value labels beside the bars
 BETTER, WORSE, UNSURE = "#059669", "#dc2626", "#6b7280"
 CHART_WIDTH = 980
-CHANGE_NOTE = ("Dots are the difference; whiskers its paired-bootstrap 95% interval. Green: reliably better, "
-               "red: reliably worse, grey: the interval includes 0. ↓: lower is better.")
-SCORES_NOTE = "Bars: score ×100; whiskers: 95% bootstrap interval."
+CHANGE_NOTE = ("Dots are the difference on the items both runs score; whiskers its paired-bootstrap 95% interval. "
+               "Green: reliably better, red: reliably worse (p < 0.05: the primary metric's own p, the exploratory "
+               "metrics' Holm-adjusted), grey: not shown to differ. ↓: lower is better.")
+SCORES_NOTE = ("Bars: score ×100; whiskers: 95% interval (exact Clopper-Pearson for 0/1 metrics, percentile "
+               "bootstrap otherwise).")
 
 
 def clip(text: str, width: int = TEXT_CHARS) -> str:
@@ -38,17 +40,34 @@ class Run:
     metrics: dict[str, float]
     ci95: dict[str, tuple[float, float]]
     counts: dict[str, int]
+    decimals: dict[str, int] = field(default_factory=dict)  # stable decimals of each interval's ends
 
 
 def escape(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def percent(value: float | None, signed: bool = False) -> str:
+def percent(value: float | None, signed: bool = False, places: int = 1) -> str:
+    """``value`` ×100 with ``places`` decimals, a real minus sign; "—" for None.
+
+    >>> percent(0.4256), percent(-0.031, signed=True), percent(0.4256, places=0), percent(-1e-17), percent(None)
+    ('42.6', '−3.1', '43', '0.0', '—')
+    """
     if value is None:
         return "—"
-    text = f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+    text = f"{100 * value:+.{places}f}" if signed else f"{100 * value:.{places}f}"
+    if not float(text):  # -0.0001 shows as 0.0, not −0.0
+        text = text.replace("-", "+" if signed else "")
     return text.replace("-", "−")
+
+
+def percent_places(decimals: int | None) -> int:
+    """Decimals of an interval end shown ×100: one, or fewer when fewer are stable (``decimals`` of a fraction).
+
+    >>> percent_places(4), percent_places(2), percent_places(1), percent_places(None)
+    (1, 0, 0, 1)
+    """
+    return 1 if decimals is None else max(0, min(1, decimals - 2))
 
 
 def _tick(value: float) -> str:
@@ -60,8 +79,10 @@ def metric_label(metric: str) -> str:
     return f"{metric} ↓" if lower_is_better(metric) else metric
 
 
-def ci_text(ci, signed: bool = False) -> str:
-    return f"[{percent(ci[0], signed)}, {percent(ci[1], signed)}]" if ci else ""
+def ci_text(ci, signed: bool = False, decimals: int | None = None) -> str:
+    """``[lo, hi]`` ×100, with only the stable digits when ``decimals`` (of the fractions) says how many are."""
+    places = percent_places(decimals)
+    return f"[{percent(ci[0], signed, places)}, {percent(ci[1], signed, places)}]" if ci else ""
 
 
 def p_text(p: float | None) -> str:
@@ -70,30 +91,43 @@ def p_text(p: float | None) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def verdict(name: str, change: Change) -> str:
-    """better | worse | unsure: whether the interval of the change excludes 0, and which way is good."""
-    if not change.ci95 or change.ci95[0] <= 0 <= change.ci95[1]:
-        return "unsure"
-    return "better" if (change.diff > 0) != lower_is_better(name) else "worse"
+def verdict(change: Change) -> str:
+    """better | worse | unsure, by the p-value decisions use (:func:`..scoring.reliably`), never by the interval alone."""
+    return reliably(change) or "unsure"
 
 
-def change_cells(metric: str, change) -> list[str]:
-    """The difference (with its interval), McNemar p and fixed / broken cells of a summary row."""
-    if not change:
+def decision_p(change: Change) -> str:
+    """The p-value a verdict rests on: the primary metric's own, an exploratory metric's Holm-adjusted one."""
+    if change.p is None:
+        return "—"
+    return p_text(change.p) if change.primary else f"{p_text(change.p_adjusted)} Holm"
+
+
+def pairs_text(change: Change) -> str:
+    """``120`` pairs, or ``120 of 134 / 169`` when a conditional metric covers different items in each run."""
+    if not (change.base_only or change.tuned_only):
+        return f"{change.n:,}"
+    return f"{change.n:,} of {change.n + change.base_only:,} / {change.n + change.tuned_only:,}"
+
+
+def change_cells(change: Change | None) -> list[str]:
+    """The difference (with its interval), p and fixed / broken cells of a summary row."""
+    if not change or change.diff is None:
         return ['<td class="num">—</td>'] * 3
     flips = f"{change.fixed} / {change.broken}" if change.fixed is not None else "—"
-    return [(f'<td class="num {verdict(metric, change)}">{percent(change.diff, True)} '
-             f'<span class="ci">{ci_text(change.ci95, True)}</span></td>'),
-            f'<td class="num">{p_text(change.p)}</td>',
+    test = ", ".join(filter(None, [change.test, "" if change.primary else "Holm-adjusted over the exploratory metrics"]))
+    return [(f'<td class="num {verdict(change)}">{percent(change.diff, True)} '
+             f'<span class="ci">{ci_text(change.ci95, True, change.decimals)}</span></td>'),
+            f'<td class="num" title="{escape(test)}">{decision_p(change)}</td>',
             f'<td class="num">{flips}</td>']
 
 
-def pill(metric: str, change: Change | None) -> str:
+def pill(change: Change | None) -> str:
     """The coloured ``Δ … · p …`` badge of a card; "" without a change."""
-    if not change:
+    if not change or change.diff is None:
         return ""
-    p = f" · p {p_text(change.p)}" if change.p is not None else ""
-    return f'<span class="pill {verdict(metric, change)}">Δ {percent(change.diff, True)}{p}</span>'
+    p = f" · p {decision_p(change)}" if change.p is not None else ""
+    return f'<span class="pill {verdict(change)}">Δ {percent(change.diff, True)}{p}</span>'
 
 
 def section(title: str, content: str, note: str = "") -> str:
@@ -156,7 +190,7 @@ def bar_chart(runs: list[Run], names: list[str], colors: list[str], label_of, wi
                 parts.append(f'<text x="{x0 + 6:.1f}" y="{mid:.1f}" dominant-baseline="central" class="tick">'
                              "not reported</text>")
                 continue
-            tip = f"{run.name}: {percent(value)} {ci_text(ci)}"
+            tip = f"{run.name}: {percent(value)} {ci_text(ci, decimals=run.decimals.get(name))}"
             parts.append(f'<rect x="{x0:.1f}" y="{by:.1f}" width="{max(1.5, value * scale):.1f}" height="{bar}" '
                          f'rx="2" fill="{color}"><title>{escape(tip)}</title></rect>')
             if ci:
@@ -178,6 +212,7 @@ def _nice_span(largest: float) -> float:
 
 def change_chart(changes_by_name: dict[str, Change], names: list[str], widest: float = 250.0) -> str:
     """Forest plot: each metric's difference as a dot, its paired interval as whiskers, around 0."""
+    names = [name for name in names if changes_by_name[name].diff is not None]
     changes = [changes_by_name[name] for name in names]
     ends = [abs(v) for c in changes for v in (c.diff, *(c.ci95 or ()))]
     span = _nice_span(max(ends, default=0))
@@ -197,14 +232,14 @@ def change_chart(changes_by_name: dict[str, Change], names: list[str], widest: f
                      f"{_tick(tick)}</text>")
     for row, (name, change) in enumerate(zip(names, changes)):
         y = top + row * row_h + row_h / 2
-        color = {"better": BETTER, "worse": WORSE, "unsure": UNSURE}[verdict(name, change)]
+        color = {"better": BETTER, "worse": WORSE, "unsure": UNSURE}[verdict(change)]
         parts.append(_label(x0 - 10, y, metric_label(name), x0 - 16))
         if change.ci95:
             lo, hi = x(change.ci95[0]), x(change.ci95[1])
             parts.append(f'<path d="M{lo:.1f} {y:.1f}H{hi:.1f}M{lo:.1f} {y - 5:.1f}v10M{hi:.1f} {y - 5:.1f}v10" '
                          f'stroke="{color}" stroke-width="2"/>')
         parts.append(f'<circle cx="{x(change.diff):.1f}" cy="{y:.1f}" r="5.5" fill="{color}"/>')
-        text = f"{percent(change.diff, True)}  {ci_text(change.ci95, True)}"
+        text = f"{percent(change.diff, True)}  {ci_text(change.ci95, True, change.decimals)}"
         parts.append(f'<text x="{CHART_WIDTH - 4}" y="{y:.1f}" text-anchor="end" dominant-baseline="central" '
                      f'class="value" fill="{color}">{escape(text)}</text>')
     return svg(CHART_WIDTH, height, parts, "differences with paired 95% intervals")
@@ -249,6 +284,7 @@ code { font-family: var(--mono); font-size: 13px; background: #eef0f4; padding: 
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 14px; margin: 26px 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 14px 18px; }
 .card .name { color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
+.card.primary { border-color: var(--accent); box-shadow: inset 3px 0 0 var(--accent); }
 .card .value { font-size: 28px; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.3; }
 .card .was { color: var(--muted); font-weight: 500; }
 .card .ci { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }

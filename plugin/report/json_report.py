@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...evaluators.base import Evaluator, Prediction
 from ..predictions import prompt_excerpt
-from ..scoring import FLIP_KINDS, Scores
+from ..scoring import Change, Comparison, Scores
 from ..statistics import SEED
 from .html import clip
 
@@ -16,8 +16,11 @@ def eval_report(items: list[Prediction], scores: Scores, chosen: list[Evaluator]
     """`lfd eval --out`: what was scored, with which evaluators, and the metrics with their 95% CIs."""
     return {
         "n": len(items),
+        "primary_metric": scores.primary,
         "metrics": scores.metrics,
         "ci95": {name: list(ci) for name, ci in scores.ci95.items()},
+        "ci_methods": scores.ci_methods,
+        "ci_decimals": scores.decimals,
         "counts": scores.counts,
         "evaluators": [e.spec for e in chosen],
         "predictions": str(predictions),
@@ -42,22 +45,41 @@ def _run_report(path: Path, scores: Scores) -> dict:
         "predictions": str(path),
         "metrics": scores.metrics,
         "ci95": {name: list(ci) for name, ci in scores.ci95.items()},
+        "ci_methods": scores.ci_methods,
+        "ci_decimals": scores.decimals,
         "counts": scores.counts,
     }
 
 
-def compare_report(context: dict, base: list[Prediction], tuned: list[Prediction], scores, changes) -> dict:
-    """`lfd compare --out`: both runs, the differences with their paired intervals, McNemar and the flipped items."""
-    binary = {name: (change, flipped) for name, (change, flipped) in changes.items() if flipped}
+CHANGE_FIELDS = ("n", "base_only", "tuned_only", "base", "tuned", "diff", "ci_method", "decimals", "test", "p",
+                 "p_adjusted", "primary", "fixed", "broken")
+
+
+def change_row(change: Change) -> dict:
+    """One metric's change: the pairs it is computed on, both means there, the test and both p-values."""
+    row = {key: getattr(change, key) for key in CHANGE_FIELDS}
+    row["ci95"] = list(change.ci95) if change.ci95 else None
+    return row
+
+
+def compare_report(context: dict, base: list[Prediction], tuned: list[Prediction], scores,
+                   comparison: Comparison) -> dict:
+    """`lfd compare --out`: both runs, each metric's change on its paired items (interval, test, raw and
+    Holm-adjusted p) and the primary metric's flipped items."""
+    changes = comparison.changes
+    flipped = comparison.flipped
     return {
         **context,
+        "primary_metric": comparison.primary,
         "base": _run_report(context["base"], scores[0]),
         "tuned": _run_report(context["tuned"], scores[1]),
-        "diff": {name: change.diff for name, (change, _) in changes.items()},
-        "diff_ci95": {name: list(change.ci95) for name, (change, _) in changes.items() if change.ci95},
-        "mcnemar": {name: {"fixed": c.fixed, "broken": c.broken, "p": c.p} for name, (c, _) in binary.items()},
-        "flips": {
-            name: {kind: [flip_row(base[i], tuned[i]) for i in indices] for kind, indices in zip(FLIP_KINDS, f)}
-            for name, (_, f) in binary.items()
-        },
+        "changes": {name: change_row(change) for name, change in changes.items()},
+        "diff": {name: change.diff for name, change in changes.items()},
+        "diff_ci95": {name: list(change.ci95) for name, change in changes.items() if change.ci95},
+        "mcnemar": {name: {"fixed": c.fixed, "broken": c.broken, "p": c.p}
+                    for name, c in changes.items() if c.fixed is not None},
+        "flips": {} if not flipped else {flipped[0]: {
+            "fixed": [flip_row(base[i], tuned[i]) for i in flipped[1]],
+            "broken": [flip_row(base[i], tuned[i]) for i in flipped[2]],
+        }},
     }

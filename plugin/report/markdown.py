@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-from .html import metric_label, p_text
-from .overview import Overview, Split
+from .html import decision_p, metric_label, pairs_text, percent_places
+from .overview import Overview, Split, primary_of, split_changes
 
 
 def pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
-def signed(diff, ci) -> str:
+def signed(diff, ci, decimals: int | None = None) -> str:
+    """Δ ×100 and its interval, the interval to its stable digits.
+
+    >>> signed(0.1234, (0.05, 0.2), decimals=2)
+    '+12.3 [+5, +20]'
+    """
+    places = percent_places(decimals)
     text = f"{100 * diff:+.1f}"
-    return f"{text} [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]" if ci else text
+    return f"{text} [{100 * ci[0]:+.{places}f}, {100 * ci[1]:+.{places}f}]" if ci else text
 
 
 def summary_rows(splits: list[Split]) -> list[list[str]]:
-    """Split, metric, base, tuned, Δ [95% CI], McNemar p, n: the headline metrics, scores ×100."""
+    """Split, metric (primary first), base, tuned, Δ [95% CI], p (Holm for exploratory ones), pairs; ×100."""
     rows = []
     for split in splits:
-        report = split.report
-        for metric in split.headline:
-            if metric not in report["base"]["metrics"]:
+        report, changes, primary = split.report, split_changes(split.report), primary_of(split)
+        for metric in dict.fromkeys([primary, *split.headline]):
+            change = changes.get(metric)
+            if metric not in report["base"]["metrics"] or change is None or change.diff is None:
                 continue
-            rows.append([split.dataset, metric_label(metric), pct(report["base"]["metrics"][metric]),
-                         pct(report["tuned"]["metrics"].get(metric)),
-                         signed(report["diff"][metric], report["diff_ci95"].get(metric)),
-                         p_text(report["mcnemar"].get(metric, {}).get("p")), str(report["n"])])
+            role = "primary" if metric == primary else "exploratory"
+            rows.append([split.dataset, f"{metric_label(metric)} ({role})", pct(report["base"]["metrics"][metric]),
+                         pct(report["tuned"]["metrics"].get(metric)), signed(change.diff, change.ci95, change.decimals),
+                         decision_p(change), pairs_text(change)])
     return rows
 
 
@@ -39,8 +46,10 @@ def render_markdown(view: Overview, tunings: list[tuple[str, str, int, list, flo
 
     parts = [f"# {view.title}", "", f"> {view.notes[0]}", "", *[f"{note}\n" for note in view.notes[1:]]]
     parts += ["## Summary", "", table(["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]",
-                                       "McNemar p", "n"], summary_rows(view.splits), {2, 3, 4, 5, 6}), "",
-              "Scores ×100 with 95% bootstrap intervals (paired for Δ); ↓: lower is better.", ""]
+                                       "p", "Pairs"], summary_rows(view.splits), {2, 3, 4, 5, 6}), "",
+              "Scores ×100. Δ: tuned − base on the items both runs score, with its paired-bootstrap 95% interval. "
+              "p: exact McNemar (0/1 metrics) or sign-flip permutation test; each split is judged by its primary "
+              "metric, the exploratory metrics' p-values are Holm-adjusted. ↓: lower is better.", ""]
     for split in view.splits:
         fields = [name for name in split.report["diff"] if "/" in name]
         if not fields:

@@ -24,12 +24,13 @@ from .html import (
     escape,
     legend_keys,
     metric_label,
+    pairs_text,
     percent,
     pill,
     section,
     svg,
-    verdict,
 )
+from .json_report import CHANGE_FIELDS
 
 LOSS_COLORS = ("#4f46e5", "#0d9488", "#d97706", "#db2777")
 SHOWN_FLIPS = 3  # flipped items per split on the overview
@@ -67,17 +68,24 @@ def _inline(text: str) -> str:
 def split_runs(report: dict) -> list[Run]:
     """Base and tuned :class:`Run` of a compare report."""
     return [Run(name, report[name]["predictions"], report[name]["metrics"],
-                {metric: tuple(ci) for metric, ci in report[name]["ci95"].items()}, report[name]["counts"])
+                {metric: tuple(ci) for metric, ci in report[name]["ci95"].items()}, report[name]["counts"],
+                report[name].get("ci_decimals", {}))
             for name in ("base", "tuned")]
 
 
 def split_changes(report: dict) -> dict[str, Change]:
-    """Metric → :class:`Change` of a compare report."""
+    """Metric → :class:`Change` of a compare report (its ``changes``)."""
     changes = {}
-    for name, diff in report["diff"].items():
-        ci, flips = report["diff_ci95"].get(name), report["mcnemar"].get(name, {})
-        changes[name] = Change(diff, tuple(ci) if ci else None, flips.get("p"), flips.get("fixed"), flips.get("broken"))
+    for name, row in report["changes"].items():
+        fields = {key: row[key] for key in CHANGE_FIELDS if key not in ("diff", "p", "fixed", "broken")}
+        ci = tuple(row["ci95"]) if row["ci95"] else None
+        changes[name] = Change(row["diff"], ci, row["p"], row["fixed"], row["broken"], metric=name, **fields)
     return changes
+
+
+def primary_of(split: Split) -> str | None:
+    """The split's primary metric: its compare report's, else its first headline metric."""
+    return split.report.get("primary_metric") or next(iter(split.headline), None)
 
 
 def _qualified(split: Split, metric: str) -> str:
@@ -125,35 +133,30 @@ def _overview_header(view: Overview) -> str:
             f'<dl class="meta">{rows}</dl></header>')
 
 
-def _card_metric(split: Split, changes: dict[str, Change]) -> str | None:
-    """The split's first headline metric whose change is reliable (interval excluding 0), else its first."""
-    metrics = [m for m in split.headline if m in split.report["tuned"]["metrics"]]
-    reliable = [m for m in metrics if m in changes and verdict(m, changes[m]) != "unsure"]
-    return (reliable or metrics or [None])[0]
-
-
 def _overview_cards(view: Overview) -> str:
+    """One card per split, showing its primary metric: never the secondary metric that moved most."""
     cards = []
     for split in view.splits:
         base, tuned = split_runs(split.report)
         changes = split_changes(split.report)
-        metric = _card_metric(split, changes)
-        if metric is None:
+        metric = primary_of(split)
+        if metric not in tuned.metrics:
             continue
         cards.append(f'<div class="card"><div class="name">{escape(split.dataset)}</div>'
                      f'<div class="sub">{escape(metric_label(metric))}</div>'
                      f'<div class="value"><span class="was">{percent(base.metrics.get(metric))}</span> → '
-                     f'{percent(tuned.metrics[metric])}</div>{pill(metric, changes.get(metric))}</div>')
+                     f'{percent(tuned.metrics[metric])}</div>{pill(changes.get(metric))}</div>')
     return f'<div class="cards wide">{"".join(cards)}</div>'
 
 
 def _summary_table(view: Overview) -> str:
-    head = ["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]", "McNemar p", "Fixed / broken", "n"]
+    head = ["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]", "p", "Fixed / broken", "Pairs"]
     rows = []
     for split in view.splits:
         base, tuned = split_runs(split.report)
         changes = split_changes(split.report)
-        metrics = [m for m in split.headline if m in base.metrics or m in tuned.metrics]
+        primary = primary_of(split)
+        metrics = [m for m in dict.fromkeys([primary, *split.headline]) if m in base.metrics or m in tuned.metrics]
         for index, metric in enumerate(metrics):
             cells = []
             if index == 0:
@@ -161,10 +164,12 @@ def _summary_table(view: Overview) -> str:
                 task = f'<div class="task">{escape(split.task)}</div>' if split.task else ""
                 cells.append(f'<td rowspan="{len(metrics)}" class="split"><strong>{escape(split.dataset)}</strong>{task}'
                              f'<div class="ci">{_inline(split.tuned_by)}{link}</div></td>')
-            cells.append(f"<td>{escape(metric_label(metric))}</td>")
+            role = "primary" if metric == primary else "exploratory"
+            cells.append(f'<td>{escape(metric_label(metric))} <span class="ci">{role}</span></td>')
             cells += [f'<td class="num">{percent(run.metrics.get(metric))}</td>' for run in (base, tuned)]
-            cells += change_cells(metric, changes.get(metric))
-            cells.append(f'<td class="num">{split.report["n"]:,}</td>')
+            cells += change_cells(changes.get(metric))
+            pairs = pairs_text(changes[metric]) if metric in changes else f'{split.report["n"]:,}'
+            cells.append(f'<td class="num">{pairs}</td>')
             rows.append(f'<tr{" class=first" if index == 0 else ""}>{"".join(cells)}</tr>')
     header = "".join(f'<th{" class=num" if i > 1 else ""}>{escape(h)}</th>' for i, h in enumerate(head))
     return (f'<div class="scroll"><table class="summary"><thead><tr>{header}</tr></thead>'
@@ -217,14 +222,14 @@ def _fields_section(split: Split, legend: str) -> str:
                                                              lambda n: n.split("/", 1)[1])
                      for prefix, members in groups.items())
     return section(f"{split.dataset}, by field", legend + charts,
-                   "Each field of the report scored on its own: bars ×100, whiskers the 95% bootstrap interval.")
+                   "Each field of the report scored on its own (exploratory): bars ×100, whiskers the 95% interval.")
 
 
 def _flip_metric(split: Split) -> str | None:
-    """The first headline metric with flipped items, else any metric with some."""
-    flips = split.report.get("flips", {})
-    with_flips = [m for m, kinds in flips.items() if any(kinds.values()) and "/" not in m]
-    return next((m for m in split.headline if m in with_flips), with_flips[0] if with_flips else None)
+    """The primary metric when it has flipped items (a compare report lists no other metric's flips)."""
+    metric = primary_of(split)
+    kinds = split.report.get("flips", {}).get(metric, {})
+    return metric if any(kinds.values()) else None
 
 
 def _flips_section(view: Overview) -> str:
@@ -245,8 +250,8 @@ def _flips_section(view: Overview) -> str:
             cells += [f'<td><div class="text">{escape(text)}</div></td>' if text.strip() else
                       '<td><div class="text blank">(blank: whitespace only)</div></td>' for text in texts]
             rows.append(f"<tr>{''.join(cells)}</tr>")
-    note = (f"Up to {SHOWN_FLIPS} items per split whose 0/1 score flipped between base and tuned: fixed (base "
-            "wrong, tuned right) first. Every item is on the split's own page.")
+    note = (f"Up to {SHOWN_FLIPS} items per split whose primary metric (0/1) flipped between base and tuned: fixed "
+            "(base wrong, tuned right) first. Every item is on the split's own page.")
     if quiet:
         note += f" No item flipped in {', '.join(quiet)}."
     if not rows:

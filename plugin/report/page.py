@@ -7,13 +7,12 @@ every number, and example items (lowest-scoring first, or flipped first); :func:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...evaluators.base import Evaluator, Prediction
 from ..predictions import prompt_excerpt
-from ..scoring import FLIP_KINDS, Change, Scores, lower_is_better
+from ..scoring import Change, Comparison, Scores, lower_is_better
 from .html import (
     BASE_COLOR,
     CHANGE_NOTE,
@@ -30,6 +29,7 @@ from .html import (
     escape,
     legend_keys,
     metric_label,
+    pairs_text,
     percent,
     pill,
     section,
@@ -75,12 +75,15 @@ class Page:
     examples_title: str
     changes: dict[str, Change] = field(default_factory=dict)
     paired_by: str | None = None
+    primary: str = ""  # the metric the page is about: first card, first row; the others are exploratory
 
 
 def render(page: Page) -> str:
     compare = len(page.runs) == 2
     colors = [BASE_COLOR, TUNED_COLOR] if compare else [TUNED_COLOR]
     names = list(dict.fromkeys(name for run in page.runs for name in run.metrics))
+    if page.primary in names:
+        names = [page.primary, *(name for name in names if name != page.primary)]
     main = [name for name in names if "/" not in name]
     groups: dict[str, list[str]] = {}
     for name in names:
@@ -115,53 +118,67 @@ def _header(page: Page) -> str:
         meta.append(("Paired by", escape(page.paired_by)))
     meta.append(("Evaluators", " ".join(f"<code>{escape(spec)}</code>" for spec in page.evaluators)))
     meta += [(run.name.capitalize(), f"<code>{escape(run.source)}</code>") for run in page.runs]
+    if page.primary:
+        meta.insert(2, ("Primary metric", f"<code>{escape(page.primary)}</code>"))
     rows = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in meta)
+    intervals = ("its 95% interval: exact (Clopper-Pearson) for 0/1 metrics, else a percentile bootstrap "
+                 f"({page.draws:,} resamples, seed 0) printed to its stable digits")
     if compare:
-        lede = (f"Each score is the mean over the {page.n:,} paired items, shown ×100, with its 95% bootstrap "
-                f"interval ({page.draws:,} resamples, seed 0). Δ is tuned − base with a paired-bootstrap interval: "
-                "when it excludes 0 the change is unlikely to be noise; p is the exact McNemar test on the items "
-                "that flipped (0/1 metrics).")
+        lede = (f"Each score is the mean over the {page.n:,} paired items (those a metric applies to), shown ×100, with "
+                f"{intervals}. Δ is tuned − base on the items both runs score, with a paired-bootstrap interval; "
+                "p is the exact McNemar test for 0/1 metrics and a sign-flip permutation test otherwise. "
+                f"The primary metric ({escape(page.primary or '—')}) is the comparison's claim; the other metrics "
+                "are exploratory, their p-values Holm-adjusted, and only the primary metric's flipped items are "
+                "listed.")
     else:
-        lede = (f"Each score is the mean over the {page.n:,} items, shown ×100, with its 95% bootstrap interval "
-                f"({page.draws:,} resamples, seed 0): rerunning on another sample of the same size would "
-                "usually land inside it.")
+        lede = (f"Each score is the mean over the {page.n:,} items (those it applies to), shown ×100, with "
+                f"{intervals}: rerunning on another sample of the same size would usually land inside it.")
     return (f'<header><p class="kicker">{kicker}</p><h1>{escape(page.title)}</h1>'
             f'<dl class="meta">{rows}</dl><p class="lede">{lede}</p></header>')
 
 
 def _cards(page: Page, names: list[str]) -> str:
+    """Metric cards, the primary metric's first (marked), never reordered by how flattering a change is."""
     cards = []
     for name in names[:8]:
         values = [run.metrics.get(name) for run in page.runs]
+        role = "primary metric" if name == page.primary else ("exploratory" if page.primary else "")
+        sub = f'<div class="sub">{role}</div>' if role else ""
+        card = "card primary" if name == page.primary else "card"
         if len(page.runs) == 2:
             value = f'<span class="was">{percent(values[0])}</span> → {percent(values[1])}'
-            cards.append(f'<div class="card"><div class="name">{escape(metric_label(name))}</div>'
-                         f'<div class="value">{value}</div>{pill(name, page.changes.get(name))}</div>')
+            cards.append(f'<div class="{card}"><div class="name">{escape(metric_label(name))}</div>{sub}'
+                         f'<div class="value">{value}</div>{pill(page.changes.get(name))}</div>')
         else:
-            ci = page.runs[0].ci95.get(name)
-            cards.append(f'<div class="card"><div class="name">{escape(metric_label(name))}</div>'
+            ci = ci_text(page.runs[0].ci95.get(name), decimals=page.runs[0].decimals.get(name))
+            cards.append(f'<div class="{card}"><div class="name">{escape(metric_label(name))}</div>{sub}'
                          f'<div class="value">{percent(values[0])}'
-                         f'</div><div class="ci">95% CI {ci_text(ci)}</div></div>')
+                         f'</div><div class="ci">95% CI {ci}</div></div>')
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
 def _numbers_table(page: Page, names: list[str]) -> str:
     compare = len(page.runs) == 2
     if compare:
-        head = ["Metric", "Base", "Tuned", "Δ tuned − base", "McNemar p", "Fixed / broken", "n"]
+        head = ["Metric", "Base", "Tuned", "Δ tuned − base", "p", "Fixed / broken", "Pairs"]
     else:
         head = ["Metric", "Score", "n"]
     rows = []
     for name in names:
-        cells = [f"<td>{escape(metric_label(name))}</td>"]
+        role = " <span class=\"ci\">primary</span>" if name == page.primary and page.primary else ""
+        cells = [f"<td>{escape(metric_label(name))}{role}</td>"]
         for run in page.runs:
             value = percent(run.metrics.get(name))
-            ci = ci_text(run.ci95.get(name))
+            ci = ci_text(run.ci95.get(name), decimals=run.decimals.get(name))
             cells.append(f'<td class="num">{value} <span class="ci">{ci}</span></td>')
+        change = page.changes.get(name)
         if compare:
-            cells += change_cells(name, page.changes.get(name))
-        counts = sorted({run.counts.get(name, 0) for run in page.runs})
-        cells.append(f'<td class="num">{" / ".join(f"{c:,}" for c in counts)}</td>')
+            cells += change_cells(change)
+        if compare and change:
+            cells.append(f'<td class="num">{pairs_text(change)}</td>')
+        else:
+            counts = sorted({run.counts.get(name, 0) for run in page.runs})
+            cells.append(f'<td class="num">{" / ".join(f"{c:,}" for c in counts)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     header = "".join(f'<th{" class=num" if i else ""}>{escape(h)}</th>' for i, h in enumerate(head))
     return f'<div class="scroll"><table class="numbers"><thead><tr>{header}</tr></thead>' \
@@ -201,7 +218,7 @@ def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], 
         )
         for i in order[:MAX_EXAMPLES]
     ]
-    run = Run("predictions", str(predictions), scores.metrics, scores.ci95, scores.counts)
+    run = Run("predictions", str(predictions), scores.metrics, scores.ci95, scores.counts, scores.decimals)
     return Page(
         title=dataset or str(predictions),
         runs=[run],
@@ -211,6 +228,7 @@ def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], 
         draws=draws,
         examples=examples,
         examples_title="Items, lowest-scoring first",
+        primary=scores.primary,
     )
 
 
@@ -219,15 +237,18 @@ def _mean_score(item_scores: dict) -> float:
     return sum(values) / len(values) if values else math.inf
 
 
-def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction], scores, changes) -> Page:
-    """The base-vs-tuned page: flipped items first, then the items whose scores moved most."""
-    flipped_names: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"fixed": [], "broken": []})
-    for name, (_, flipped) in changes.items():
-        for kind, indices in zip(FLIP_KINDS, flipped or ()):
+def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction], scores,
+                 comparison: Comparison) -> Page:
+    """The base-vs-tuned page: the primary metric's flipped items first, then the items whose scores moved most.
+
+    Only the primary metric's flips are tags: an item is never "fixed" because a secondary metric
+    (the no-answer rate) improved while its answer stayed wrong."""
+    tags: dict[int, list[tuple[str, str]]] = {}
+    if comparison.flipped:
+        name, fixed, broken = comparison.flipped
+        for kind, indices in (("fixed", fixed), ("broken", broken)):
             for i in indices:
-                flipped_names[i][kind].append(name)
-    tags = {i: [(kind, text) for kind, names in kinds.items() for text in _flip_tags(kind, names)]
-            for i, kinds in flipped_names.items()}
+                tags[i] = [(kind, f"{kind}: {name}")]
 
     def moved(i: int) -> float:
         pairs = [(b, scores[1].per_item[i].get(n)) for n, b in scores[0].per_item[i].items()]
@@ -244,7 +265,8 @@ def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction],
         )
         for i in order[:MAX_EXAMPLES]
     ]
-    runs = [Run(name, str(context[name]), s.metrics, s.ci95, s.counts) for name, s in zip(("base", "tuned"), scores)]
+    runs = [Run(name, str(context[name]), s.metrics, s.ci95, s.counts, s.decimals)
+            for name, s in zip(("base", "tuned"), scores)]
     return Page(
         title=f"{context['dataset']}: base vs tuned" if context["dataset"] else "Base vs tuned",
         runs=runs,
@@ -254,18 +276,8 @@ def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction],
         draws=context["bootstrap"]["draws"],
         examples=examples,
         examples_title="Items, flipped first",
-        changes={name: change for name, (change, _) in changes.items()},
+        changes=comparison.changes,
         paired_by=context["paired_by"],
+        primary=comparison.primary,
     )
 
-
-def _flip_tags(kind: str, names: list[str]) -> list[str]:
-    """One tag per metric, per-field metrics collapsed: ``fixed: json_field_exact_match/ 主诉, 诊断``."""
-    tags, fields = [], {}
-    for name in names:
-        prefix, _, field_name = name.rpartition("/")
-        if prefix:
-            fields.setdefault(prefix, []).append(field_name)
-        else:
-            tags.append(f"{kind}: {name}")
-    return tags + [f"{kind}: {prefix}/ {', '.join(group)}" for prefix, group in fields.items()]

@@ -7,7 +7,7 @@ import unicodedata
 
 from ...evaluators.base import Prediction
 from ..predictions import prompt_excerpt, short
-from ..scoring import FLIP_KINDS, Scores
+from ..scoring import FLIP_KINDS, Comparison, Scores
 
 SHOWN_FLIPS = 5  # flipped items printed per direction
 
@@ -39,43 +39,62 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def format_ci(ci: tuple[float, float] | None) -> str:
-    return f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "-"
+def format_ci(ci: tuple[float, float] | None, decimals: int = 4, signed: bool = False) -> str:
+    """``[lo, hi]`` to ``decimals`` places (the stable ones), "-" without an interval.
+
+    >>> format_ci((0.0, 0.16843), 4), format_ci((-0.0523, 0.2017), 2, signed=True)
+    ('[0.0000, 0.1684]', '[-0.05, +0.20]')
+    """
+    sign = "+" if signed else ""
+    return f"[{ci[0]:{sign}.{decimals}f}, {ci[1]:{sign}.{decimals}f}]" if ci else "-"
 
 
-def _signed(ci) -> str:
-    return f"[{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "-"
+def interval_note(scores: Scores) -> str:
+    """Which interval each metric has: exact for 0/1 metrics, bootstrap for the others."""
+    methods: dict[str, list[str]] = {}
+    for name, method in scores.ci_methods.items():
+        methods.setdefault(method, []).append(name)
+    parts = [f"{method} ({', '.join(names)})" for method, names in methods.items()]
+    return "95% intervals, printed to their stable digits: " + "; ".join(parts) if parts else ""
 
 
 def print_scores(scores: Scores) -> None:
     rows = [
-        [name, f"{value:.4f}", format_ci(scores.ci95.get(name)), str(scores.counts.get(name, 0))]
+        [name, f"{value:.4f}", format_ci(scores.ci95.get(name), scores.decimals.get(name, 4)),
+         str(scores.counts.get(name, 0))]
         for name, value in scores.metrics.items()
     ]
     print_table(["metric", "value", "95% CI", "n"], rows, right={1, 3})
+    print(f"primary metric: {scores.primary}. {interval_note(scores)}")
 
 
-def print_comparison(scores, changes) -> None:
+def print_comparison(scores, comparison: Comparison) -> None:
     rows = []
     for name in dict.fromkeys([*scores[0].metrics, *scores[1].metrics]):
-        values = [f"{s.metrics[name]:.4f} {format_ci(s.ci95.get(name))}" if name in s.metrics else "-" for s in scores]
-        change, _ = changes.get(name, (None, None))
-        counts = " / ".join(str(c) for c in sorted({s.counts.get(name, 0) for s in scores}))
-        if change:
-            p = f"{change.p:.4g}" if change.p is not None else "-"
+        values = [f"{s.metrics[name]:.4f} {format_ci(s.ci95.get(name), s.decimals.get(name, 4))}"
+                  if name in s.metrics else "-" for s in scores]
+        change = comparison.changes.get(name)
+        if change and change.diff is not None:
+            p = "-" if change.p is None else f"{change.p:.4g}" if change.primary else f"{change.p_adjusted:.4g} Holm"
             flipped = f"{change.fixed} / {change.broken}" if change.fixed is not None else "-"
-            rows.append([name, *values, f"{change.diff:+.4f} {_signed(change.ci95)}", p, flipped, counts])
+            pairs = str(change.n) if not (change.base_only or change.tuned_only) else \
+                f"{change.n} of {change.n + change.base_only} / {change.n + change.tuned_only}"
+            diff = f"{change.diff:+.4f} {format_ci(change.ci95, change.decimals, signed=True)}"
+            rows.append([name, *values, diff, p, flipped, pairs])
         else:
-            rows.append([name, *values, "-", "-", "-", counts])
-    print_table(["metric", "base [95% CI]", "tuned [95% CI]", "tuned - base [95% CI]", "McNemar p",
-                 "fixed / broken", "n"], rows, right={4, 5, 6})
+            rows.append([name, *values, "-", "-", "-", "0"])
+    print_table(["metric", "base [95% CI]", "tuned [95% CI]", "tuned - base [95% CI]", "p",
+                 "fixed / broken", "pairs"], rows, right={4, 5, 6})
+    print(f"primary metric: {comparison.primary} (its p decides); the other metrics are exploratory, their p "
+          "Holm-adjusted. p: exact McNemar for 0/1 metrics, sign-flip permutation test otherwise. "
+          "Differences are on the items both runs score.")
 
 
-def print_flips(base: list[Prediction], tuned: list[Prediction], changes) -> None:
-    """The first flipped items of the first 0/1 metric."""
-    name, flipped = next(((name, f) for name, (_, f) in changes.items() if f and any(f)), (None, None))
-    if not name:
+def print_flips(base: list[Prediction], tuned: list[Prediction], comparison: Comparison) -> None:
+    """The first flipped items of the primary metric (when it is 0/1)."""
+    if not comparison.flipped:
         return
+    name, *flipped = comparison.flipped
     for kind, indices in zip(FLIP_KINDS, flipped):
         if indices:
             print(f"\n{kind} by tuned ({name}), {min(len(indices), SHOWN_FLIPS)} of {len(indices)}:")

@@ -60,3 +60,20 @@ def test_the_authors_example_in_the_base_module_runs(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize("name", [name for name in BUILTINS if converters.get(name).evaluators])
+def test_the_primary_metric_is_one_its_evaluators_report(name, tmp_path, monkeypatch):
+    from llamafactory_domains.evaluators.base import Prediction, evaluators
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LFD_CACHE", str(tmp_path / "cache"))
+    cls = converters.get(name)
+    record = cls.render_example(options(name, tmp_path))[0]
+    last = record["output"] if "output" in record else (record.get("conversations") or record["messages"])[-1]
+    answer = last if isinstance(last, str) else last.get("value", last.get("content"))
+    item = Prediction(prompt=record.get("instruction", ""), predict=answer, label=answer)
+    reported = {key for spec in cls.evaluators for key in evaluators.get(spec)().score(item)}
+    assert cls.primary_metric in reported, f"{name}: primary_metric {cls.primary_metric!r} not in {sorted(reported)}"
+    entry = cls.entries(name, cls.formats[0], "data/")[f"{name}_test"]
+    assert entry["lfd"]["primary_metric"] == cls.primary_metric

@@ -86,7 +86,8 @@ def test_cmb_test_questions_take_their_answers_from_the_answer_file(lfd, tmp_pat
     assert [(r["output"], r["question_type"]) for r in test_records] == [("D", "single"), ("ABCDE", "multi")]
     assert "test: read 3, wrote 2" in err and "skipped 1: id not in the --answers file" in err
     info = json.loads((tmp_path / "dataset_info.json").read_text(encoding="utf-8"))
-    assert info["med_mcq_test"]["lfd"] == {"converter": "med_mcq", "split": "test", "evaluators": ["choice"]}
+    assert info["med_mcq_test"]["lfd"] == {"converter": "med_mcq", "split": "test", "evaluators": ["choice"],
+                                           "primary_metric": "choice_accuracy"}
 
 
 def test_cmb_test_questions_without_answers_say_to_pass_the_answer_file(lfd, tmp_path):

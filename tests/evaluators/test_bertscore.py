@@ -26,11 +26,11 @@ def texts(n, seed, longest=90):
 
 
 def plain(predictions, references, model, **options):
-    """A plain bert_score.score call: (n, 3) precision, recall, F1, clipped to [0, 1] as the evaluator reports."""
+    """A plain bert_score.score call: (n, 3) precision, recall, F1, as they are (nothing clipped)."""
     import bert_score
     import torch
 
-    return torch.stack(bert_score.score(predictions, references, model_type=str(model), **options), dim=-1).clamp(0, 1)
+    return torch.stack(bert_score.score(predictions, references, model_type=str(model), **options), dim=-1)
 
 
 def as_rows(per_item):
@@ -115,15 +115,39 @@ def test_scores_equal_a_plain_call_with_a_chinese_vocabulary_across_batches(tiny
     assert_same(mine, expected.tolist())
 
 
-def test_rescaled_scores_equal_bert_scores_with_the_shipped_zh_baseline(tiny_chinese_bert):
+def test_rescaled_scores_equal_bert_scores_with_the_shipped_zh_baseline(tiny_chinese_bert, monkeypatch):
+    from transformers import BertTokenizer
+
+    # bert_score encodes an empty text with build_inputs_with_special_tokens, gone in transformers 5
+    monkeypatch.setattr(BertTokenizer, "build_inputs_with_special_tokens",
+                        lambda self, ids: [self.cls_token_id, *ids, self.sep_token_id], raising=False)
     predictions, references = texts(40, seed=5), texts(40, seed=6)
+    predictions[0] = ""  # raw 0, rescaled -b / (1 - b): below 0, not clipped
     mine = as_rows(bertscore(predictions, references, str(tiny_chinese_bert), num_layers=3, rescale=True))
     expected = plain(
         predictions, references, tiny_chinese_bert, num_layers=3, lang="zh", rescale_with_baseline=True,
         baseline_path=str(baselines_folder() / "bert-base-chinese.tsv"),
     )
     assert_same(mine, expected.tolist())
-    assert 0 < sum(row[2] for row in mine) / len(mine) < 1
+    # the shipped table's layer 3 row: P 0.45149758, R 0.45147166, F 0.45057997
+    assert_same(mine[0], [-b / (1 - b) for b in (0.45149758, 0.45147166, 0.45057997)])
+    assert mine[0][2] == pytest.approx(-0.8201011, abs=1e-6)
+    assert min(min(row) for row in mine) < 0
+
+
+def test_bertscore_metrics_are_declared_unbounded_and_f1_is_primary(tiny_chinese_bert):
+    from llamafactory_domains.plugin.scoring import score_all
+
+    # raw scores are cosines, in [-1, 1]; rescaled ones may fall further below 0
+    assert BertScore.primary == "bertscore_f1" and set(BertScore.unbounded) == set(KEYS)
+    rescaled = BertScore(model=str(tiny_chinese_bert), num_layers=3, rescale=True)
+    assert set(rescaled.unbounded) == set(KEYS)
+    items = [Prediction("", "", "头痛"), Prediction("", "头痛", "头痛"), Prediction("", "发热", "头痛")]
+    scores = score_all(items, [rescaled], draws=50)  # accepted below 0: the mean is bert_score's
+    assert scores.per_item[0]["bertscore_f1"] == pytest.approx(-0.45057997 / (1 - 0.45057997), abs=1e-6)
+    assert scores.per_item[1]["bertscore_f1"] == pytest.approx(1.0, abs=1e-6)
+    assert scores.metrics["bertscore_f1"] == pytest.approx(
+        sum(row["bertscore_f1"] for row in scores.per_item) / 3, abs=1e-12)
 
 
 def test_rescale_needs_a_shipped_baseline_for_the_model(minilm):
@@ -152,7 +176,7 @@ def test_model_max_length_caps_a_tokenizer_without_one(tiny_chinese_bert, tmp_pa
     assert cut[0] == pytest.approx(cut[1], abs=1e-6)  # [CLS] + 62 characters + [SEP]
 
 
-def test_empty_texts_score_zero_quietly(tiny_chinese_bert, capfd):
+def test_empty_texts_score_zero_raw_quietly(tiny_chinese_bert, capfd):
     predictions, references = ["", "头痛", " \n", "头痛"], ["头痛", "", "发热", "头痛"]
     per_item = bertscore(predictions, references, str(tiny_chinese_bert), num_layers=1)
     assert per_item[:3] == [dict.fromkeys(KEYS, 0.0)] * 3
@@ -190,7 +214,8 @@ def test_lfd_eval_offline_with_the_model_option(minilm, tmp_path):
     args = ["eval", str(predictions), "-e", f"bertscore:model={minilm}", "--out", str(tmp_path / "report.json")]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(command + args, check=False, capture_output=True, text=True, encoding="utf-8", env=env)
-    assert (done.returncode, done.stderr) == (0, "")  # no progress bars, no empty-text warnings
+    # nothing on stderr but lfd's own notes (no --dataset given): no progress bars, no empty-text warnings
+    assert done.returncode == 0 and [line for line in done.stderr.splitlines() if not line.startswith("note: ")] == []
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     expected = bertscore([p for p, _ in pairs], [x for _, x in pairs], str(minilm))
     assert list(report["metrics"]) == list(KEYS)

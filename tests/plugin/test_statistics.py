@@ -2,12 +2,25 @@ import math
 from fractions import Fraction
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from llamafactory_domains.evaluators.base import Evaluator, Prediction
 from llamafactory_domains.plugin.statistics import (
+    BOOTSTRAP_SAMPLES,
+    EXACT_SIGN_FLIP,
+    MAX_DECIMALS,
+    clopper_pearson,
     confidence_intervals,
+    decimals_for,
+    endpoint_errors,
+    holm,
+    interval,
     mcnemar_p,
     resample,
+    sign_flip_p,
+    sign_flip_pvalues,
+    stable_decimals,
+    weighted_mean_draws,
 )
 
 
@@ -61,3 +74,153 @@ def test_vectorised_bootstrap_matches_aggregating_each_resample():
     assert list(fast) == list(slow) == ["length", "rare"]
     for name in fast:
         assert fast[name] == pytest.approx(slow[name], abs=1e-12)
+
+
+# --- Clopper-Pearson: exact intervals of 0/1 metrics -------------------------------------------
+
+def binomial_tail_at_least(k: int, n: int, p: float) -> float:
+    return math.fsum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(k, n + 1))
+
+
+def test_clopper_pearson_7_of_20_by_its_definition():
+    lo, hi = clopper_pearson(7, 20)
+    # by hand: lo is the rate where P(X >= 7) = 0.025, hi the rate where P(X <= 7) = 0.025 (X ~ Bin(20, p))
+    assert binomial_tail_at_least(7, 20, lo) == pytest.approx(0.025, abs=1e-12)
+    assert 1 - binomial_tail_at_least(8, 20, hi) == pytest.approx(0.025, abs=1e-12)
+    assert (round(lo, 4), round(hi, 4)) == (0.1539, 0.5922)
+
+
+def test_clopper_pearson_never_collapses_at_0_of_n_or_n_of_n():
+    # P(X = 0) = (1 - hi)^20 = 0.025  =>  hi = 1 - 0.025^(1/20)
+    assert clopper_pearson(0, 20) == (0.0, pytest.approx(1 - 0.025 ** (1 / 20), abs=1e-15))
+    assert round(clopper_pearson(0, 20)[1], 4) == 0.1684
+    assert clopper_pearson(20, 20) == (pytest.approx(0.025 ** (1 / 20), abs=1e-15), 1.0)
+    assert clopper_pearson(1, 1) == (0.025, 1.0)
+
+
+def test_clopper_pearson_matches_statsmodels_beta():
+    from statsmodels.stats.proportion import proportion_confint
+
+    for n in (1, 2, 7, 20, 133, 1000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            assert clopper_pearson(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="beta"),
+                                                          abs=1e-12)
+
+
+def test_clopper_pearson_rejects_impossible_counts():
+    for k, n in [(3, 2), (-1, 5), (0, 0)]:
+        with pytest.raises(ValueError):
+            clopper_pearson(k, n)
+
+
+# --- McNemar ----------------------------------------------------------------------------------
+
+def test_mcnemar_3_vs_9_by_hand():
+    # 12 discordant pairs, the smaller side 3: 2 * (C(12,0)+C(12,1)+C(12,2)+C(12,3)) / 2^12 = 2 * 299 / 4096
+    assert 1 + 12 + 66 + 220 == 299
+    assert mcnemar_p(3, 9) == mcnemar_p(9, 3) == 598 / 4096
+
+
+def test_mcnemar_matches_statsmodels_exact():
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    for fixed, broken in [(3, 9), (9, 1), (0, 0), (5, 0), (12, 30), (100, 140), (50, 50), (0, 1)]:
+        table = [[40, broken], [fixed, 17]]  # rows base right/wrong, columns tuned right/wrong
+        assert mcnemar_p(fixed, broken) == pytest.approx(mcnemar(table, exact=True).pvalue, abs=1e-14)
+
+
+# --- the sign-flip permutation test of graded differences --------------------------------------
+
+def test_sign_flip_exact_by_hand():
+    # nonzero differences 0.5, 0.25, -0.25 (the 0 takes no part), observed sum 0.5; the 8 sign vectors
+    # give sums ±1, ±0.5, ±0.5, 0, 0: six of eight have |sum| >= 0.5
+    assert sign_flip_p([0.5, 0.25, 0.0, -0.25]) == (0.75, EXACT_SIGN_FLIP)
+    # all three positive: only the all-plus and all-minus vectors reach |0.6|
+    assert sign_flip_p([0.3, 0.2, 0.1, None]) == (0.25, EXACT_SIGN_FLIP)
+    assert sign_flip_p([0.0, None, 0.0]) == (1.0, EXACT_SIGN_FLIP)
+
+
+def test_sign_flip_of_plus_minus_one_differences_is_mcnemar():
+    for fixed, broken in [(3, 9), (5, 1), (8, 8), (0, 4), (16, 0)]:
+        differences = [1.0] * fixed + [-1.0] * broken + [0.0] * 5
+        assert sign_flip_p(differences)[0] == pytest.approx(mcnemar_p(fixed, broken), abs=1e-15)
+
+
+def test_sign_flip_monte_carlo_is_one_plus_k_over_one_plus_b():
+    p, test = sign_flip_p([1.0] * 40)  # |sum| = 40 is reached by 2 of 2^40 sign vectors: k = 0
+    assert (p, test) == (1 / (1 + BOOTSTRAP_SAMPLES), "Monte Carlo sign-flip permutation, B=10000, seed 0")
+    assert sign_flip_p([1.0] * 40, draws=99)[0] == 1 / 100
+    # 20 vs 10 among 30 nonzero: close to the exact binomial (McNemar) value, and deterministic
+    differences = [1.0] * 20 + [-1.0] * 10 + [0.0] * 7
+    p = sign_flip_p(differences)[0]
+    assert p == sign_flip_p(differences)[0]
+    assert abs(p - mcnemar_p(20, 10)) < 4 * math.sqrt(0.1 * 0.9 / BOOTSTRAP_SAMPLES)
+
+
+def test_sign_flip_columns_do_not_depend_on_each_other():
+    rng = np.random.default_rng(3)
+    table = rng.normal(0.05, 0.2, size=(60, 3))
+    table[rng.random(table.shape) < 0.2] = np.nan  # unpaired items
+    together = sign_flip_pvalues(table)
+    assert together == [sign_flip_pvalues(table[:, [column]])[0] for column in range(3)]
+
+
+# --- Holm ---------------------------------------------------------------------------------------
+
+def test_holm_on_four_p_values_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 -> running max 0.02, 0.03, 0.06, 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02], abs=1e-15)
+    assert holm([0.5, 0.9]) == [1.0, 1.0]  # capped at 1
+    assert holm([0.2]) == [0.2]
+
+
+def test_holm_matches_statsmodels_multipletests():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 5, 12, 30):
+        pvalues = list(rng.random(size) ** 3)
+        pvalues[0] = pvalues[-1]  # a tie
+        assert holm(pvalues) == pytest.approx(list(multipletests(pvalues, method="holm")[1]), abs=1e-14)
+
+
+# --- bootstrap intervals and their stable decimals ---------------------------------------------
+
+def test_endpoint_error_is_the_order_statistic_bound():
+    draws = np.arange(10_000.0)  # the sorted draws are their ranks
+    lo_error, hi_error = endpoint_errors(draws)
+    # q = 0.025: estimate at rank 0.025 * 9999 = 249.975, spread 1.96 * sqrt(10000 * 0.025 * 0.975) = 30.6
+    # ranks floor(219.4) = 219 and ceil(280.6) = 281: the farther is 281 - 249.975
+    assert lo_error == pytest.approx(281 - 249.975)
+    assert hi_error == pytest.approx(lo_error)
+    assert decimals_for(0.00049) == 3 and decimals_for(0.00051) == 2
+
+
+def test_stable_decimals_hold_against_other_seeds():
+    """The ends rounded to their stable decimals move by at most one unit when the seed changes."""
+    rng = np.random.default_rng(5)
+    for n in (20, 300):
+        values = np.round(rng.beta(2, 3, size=(n, 1)), 3)
+        present = np.ones_like(values, dtype=bool)
+        reference = weighted_mean_draws(values, present)[:, 0]
+        decimals = stable_decimals(reference)
+        assert 1 <= decimals <= 3
+        ends = np.array(interval(reference))
+        for seed in range(1, 21):
+            other = np.array(interval(weighted_mean_draws(values, present, seed=seed)[:, 0]))
+            assert np.all(np.abs(np.round(other, decimals) - np.round(ends, decimals)) <= 10.0**-decimals + 1e-12)
+
+
+def test_stable_decimals_of_constant_or_missing_draws_are_all_printed():
+    assert stable_decimals(np.full(100, 0.3)) == MAX_DECIMALS
+    assert stable_decimals(np.full(100, np.nan)) == MAX_DECIMALS
+
+
+def test_a_metric_s_draws_do_not_depend_on_the_other_metrics():
+    rng = np.random.default_rng(1)
+    values = rng.random((50, 3))
+    present = rng.random((50, 3)) < 0.8
+    together = weighted_mean_draws(values, present, 500)
+    alone = weighted_mean_draws(values[:, [1]], present[:, [1]], 500)
+    # the same resampled items; only the matrix product's last bits may differ
+    assert np.allclose(together[:, [1]], alone, rtol=0, atol=1e-12, equal_nan=True)

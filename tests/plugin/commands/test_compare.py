@@ -59,7 +59,11 @@ def test_cli_end_to_end(runs, lfd):
     assert [f["base_line"] for f in fixed] == [2, 3, 5, 7]
     assert broken == [{"base_line": 4, "tuned_line": broken[0]["tuned_line"], "prompt": "原始词:肺炎",
                        "label": "肺炎", "base": "肺炎", "tuned": "肺"}]
-    assert report["bootstrap"] == {"draws": 1000, "seed": 0}
+    assert report["bootstrap"] == {"draws": 10000, "seed": 0}
+    assert report["primary_metric"] == "exact_match"
+    change = report["changes"]["exact_match"]
+    assert (change["n"], change["base"], change["tuned"], change["test"]) == (8, 0.375, 0.75, "exact McNemar")
+    assert change["p"] == change["p_adjusted"] == 0.375 and change["primary"]
 
     page = (runs / "report.html").read_text(encoding="utf-8")
     assert "<svg" in page and "原始词:肺炎" in page and "broken: exact_match" in page
@@ -130,3 +134,51 @@ def test_blank_prompts_need_the_dataset(runs, lfd):
     jsonl(runs / "tuned.jsonl", [{"prompt": "", "predict": p, "label": x} for p, x in zip(TUNED, LABELS)])
     assert_one_line_error(lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match"),
                           "tuned.jsonl: line 1: no prompt", "pass --dataset NAME")
+
+
+def test_per_item_writes_both_runs_scores_of_each_pair(runs, lfd):
+    code, _, err = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", "--per-item", "items.jsonl")
+    assert (code, err) == (0, "")
+    rows = [json.loads(line) for line in (runs / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [row["base"]["line"] for row in rows] == list(range(1, 9))  # in base order, tuned paired by prompt
+    assert [row["label"] for row in rows] == [x + "\n" for x in LABELS]
+    assert [row["base"]["predict"] for row in rows] == BASE and [row["tuned"]["predict"] for row in rows] == TUNED
+    assert [row["base"]["scores"]["exact_match"] for row in rows] == [1, 0, 0, 1, 0, 1, 0, 0]
+    assert [row["tuned"]["scores"]["exact_match"] for row in rows] == [1, 1, 1, 0, 1, 1, 1, 0]
+    tuned_lines = [json.loads(line)["predict"] for line in (runs / "tuned.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(tuned_lines[row["tuned"]["line"] - 1] == row["tuned"]["predict"] for row in rows)
+
+
+def test_per_item_is_refused_over_an_input(runs, lfd):
+    assert_one_line_error(lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", "--per-item", "tuned.jsonl"),
+                          "tuned.jsonl")
+    assert len((runs / "tuned.jsonl").read_text(encoding="utf-8").splitlines()) == 8
+
+
+def test_a_wrong_answer_is_never_fixed_because_the_no_answer_rate_improved(tmp_path, lfd):
+    """Base gives no answer, tuned a wrong letter: the no-answer rate improves on that item, accuracy does not."""
+    questions = [f"第{i}题\nA. 甲\nB. 乙\nC. 丙\nD. 丁" for i in range(6)]
+    labels = ["A", "B", "C", "D", "A", "B"]
+    base = ["A", "无法回答", "无法回答", "D", "B", "B"]  # right: 1, 4, 6; no answer: 2, 3
+    tuned = ["A", "C", "C", "D", "A", "B"]  # right: 1, 3, 4, 5, 6; line 2 answers, wrongly
+    for name, predicts in (("base", base), ("tuned", tuned)):
+        jsonl(tmp_path / f"{name}.jsonl", [{"prompt": chatml(q), "predict": p, "label": x}
+                                           for q, p, x in zip(questions, predicts, labels)])
+    code, out, _ = lfd("compare", tmp_path / "base.jsonl", tmp_path / "tuned.jsonl", "-e", "choice",
+                       "--out", tmp_path / "report.json", "--html", tmp_path / "report.html")
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["primary_metric"] == "choice_accuracy"
+    assert report["mcnemar"]["choice_accuracy"] == {"fixed": 2, "broken": 0, "p": 0.5}  # lines 3 and 5
+    assert report["mcnemar"]["choice_no_answer_rate"]["fixed"] == 2  # lines 2 and 3 now answer
+    # only the primary metric's flips are listed: line 2 (answered, wrongly) is not "fixed"
+    assert list(report["flips"]) == ["choice_accuracy"]
+    assert [row["base_line"] for row in report["flips"]["choice_accuracy"]["fixed"]] == [3, 5]
+    assert "fixed by tuned (choice_accuracy), 2 of 2:" in out and "no_answer_rate)" not in out
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count('<span class="tag fixed">') == 2 and "fixed: choice_no_answer_rate" not in page
+    # the exploratory no-answer rate's p is Holm-adjusted over the secondary metrics
+    change = report["changes"]["choice_no_answer_rate"]
+    assert not change["primary"] and change["p_adjusted"] >= change["p"] == 0.5
+    # cards: the primary metric first, whatever moved most
+    assert page.index("choice_accuracy</div>") < page.index("choice_no_answer_rate ↓</div>")

@@ -12,12 +12,13 @@ def jsonl(path, rows):
     return path
 
 
-def info_entry(file_name="med_norm_test.jsonl", evaluators=None):
+def info_entry(file_name="med_norm_test.jsonl", evaluators=None, primary=None):
+    lfd = {"converter": "med_norm", "split": "test", "evaluators": evaluators or ["exact_match"]}
     return {
         "file_name": file_name,
         "formatting": "alpaca",
         "columns": {"prompt": "instruction", "query": "input", "response": "output"},
-        "lfd": {"converter": "med_norm", "split": "test", "evaluators": evaluators or ["exact_match"]},
+        "lfd": lfd if primary is None else {**lfd, "primary_metric": primary},
     }
 
 
@@ -84,6 +85,24 @@ def test_evaluator_options_without_dataset(workdir, lfd):
     assert report["metrics"]["exact_match"] == 0.5
     assert report["evaluators"] == ["exact_match:ignore_case=true"]
     assert report["dataset"] is None
+
+
+def test_without_dataset_stderr_says_the_items_were_not_checked(workdir, lfd):
+    code, out, err = lfd("eval", "pred.jsonl", "-e", "exact_match")
+    assert code == 0 and out.startswith("4 predictions from pred.jsonl\n")
+    assert err == ("note: 4 items were not checked against a test split (missing or extra lines go unnoticed, "
+                   "labels are taken as they are); pass --dataset NAME\n")
+    assert lfd("eval", "pred.jsonl", "--dataset", "med_norm")[2] == ""
+
+
+def test_the_dataset_primary_metric_leads_over_the_first_evaluators(workdir, lfd):
+    entry = info_entry(evaluators=["rouge_zh", "exact_match"], primary="exact_match")
+    (workdir / "dataset_info.json").write_text(json.dumps({"med_norm_test": entry}), encoding="utf-8")
+    code, out, _ = lfd("eval", "pred.jsonl", "--dataset", "med_norm", "--out", "report.json")
+    assert code == 0 and "primary metric: exact_match." in out
+    assert json.loads((workdir / "report.json").read_text(encoding="utf-8"))["primary_metric"] == "exact_match"
+    code, out, _ = lfd("eval", "pred.jsonl", "-e", "rouge_zh", "-e", "exact_match")
+    assert code == 0 and "primary metric: rouge-l." in out  # without --dataset: the first evaluator's
 
 
 def test_output_dir_is_accepted_for_the_predictions(workdir, lfd):
@@ -213,6 +232,9 @@ def test_usage_errors(workdir, lfd, args, fragments):
         (json.dumps({"med_norm_test": {"hf_hub_url": "x/y"}}), ["med_norm_test has no file_name"]),
         (json.dumps({"med_norm_test": info_entry(evaluators="exact_match")}), ["lfd.evaluators must be a list"]),
         (json.dumps({"med_norm_test": info_entry(evaluators=["exact_mach"])}), ["did you mean 'exact_match'?"]),
+        (json.dumps({"med_norm_test": info_entry(primary=3)}), ["lfd.primary_metric must be a metric name"]),
+        (json.dumps({"med_norm_test": info_entry(primary="rouge-l")}),
+         ["med_norm_test: its primary metric 'rouge-l'", "was not scored; keep its evaluator on"]),
     ],
 )
 def test_bad_dataset_info(workdir, lfd, info, fragments):

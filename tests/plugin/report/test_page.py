@@ -33,8 +33,12 @@ def compare_page(**changes):
         examples=[Example("3", "对话：患者：咳嗽", '{"主诉": "咳嗽"}', ["<script>alert(1)</script>", '{"主诉": "咳嗽"}'],
                           [("fixed", "fixed: json_parse_rate")])],
         examples_title="Items, flipped first",
-        changes=changes or {"json_parse_rate": Change(0.2, (0.05, 0.35), 0.01, 9, 1),
-                            "choice_no_answer_rate": Change(-0.2, (-0.3, -0.1))},
+        changes=changes or {
+            "json_parse_rate": Change(0.2, (0.05, 0.35), 0.01, 9, 1, metric="json_parse_rate", n=40, primary=True,
+                                      p_adjusted=0.01),
+            "choice_no_answer_rate": Change(-0.2, (-0.3, -0.1), 0.001, 1, 9, metric="choice_no_answer_rate", n=40,
+                                            p_adjusted=0.002)},
+        primary="json_parse_rate",
     )
 
 
@@ -46,8 +50,18 @@ def test_compare_page_is_self_contained_with_charts_per_field_and_escaped_text()
     assert "med_mrg_test" in page and "json_fields:fields=主诉" in page and "40 paired items" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "choice_no_answer_rate ↓" in page
-    # both changes exclude 0 and are improvements (fewer unanswered questions is better): green
+    # both changes have p < 0.05 (the exploratory one Holm-adjusted) and are improvements (fewer unanswered
+    # questions is better): green
     assert page.count('r="5.5" fill="#059669"') == 2 and 'fill="#dc2626"' not in page
+    assert "0.002 Holm" in page and "Primary metric" in page
+
+
+def test_an_interval_excluding_zero_is_not_reliable_when_its_p_says_otherwise():
+    # choice_accuracy +0.2 on 15 items: the bootstrap interval excludes 0, the exact McNemar p (3 vs 0) is 0.25
+    change = Change(0.2, (0.0667, 0.3333), 0.25, 3, 0, metric="json_parse_rate", n=15, primary=True, p_adjusted=0.25)
+    page = render(compare_page(json_parse_rate=change))
+    assert 'r="5.5" fill="#6b7280"' in page and 'fill="#059669"' not in page
+    assert 'class="pill unsure">Δ +20.0 · p 0.250</span>' in page
 
 
 def test_a_change_whose_interval_holds_zero_is_grey():
@@ -68,7 +82,7 @@ def test_eval_html_shows_the_lowest_scoring_items_first(tmp_path, lfd):
     (tmp_path / "pred.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     code, _, err = lfd("eval", tmp_path / "pred.jsonl", "-e", "exact_match", "--bootstrap", "200",
                        "--html", tmp_path / "out/report.html", "--out", tmp_path / "out/report.json")
-    assert (code, err) == (0, "")
+    assert code == 0 and err.startswith("note: 3 items were not checked against a test split")
     page = (tmp_path / "out/report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert page.index("原始词:糖尿病") < page.index("原始词:高血压")  # the miss first
