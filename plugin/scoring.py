@@ -18,6 +18,7 @@ import numpy as np
 from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
 from .errors import UserError
 from .statistics import (
+    AGRESTI_MIN,
     ALPHA,
     BOOTSTRAP_SAMPLES,
     CLOPPER_PEARSON,
@@ -25,6 +26,7 @@ from .statistics import (
     MCNEMAR,
     SEED,
     aggregate_draws,
+    agresti_min,
     bootstrap_method,
     clopper_pearson,
     holm,
@@ -188,7 +190,7 @@ class Change:
     """
 
     diff: float | None  # tuned − base on the pairs (None when there is no pair)
-    ci95: tuple[float, float] | None  # its 95% interval: paired percentile bootstrap (see ci_method)
+    ci95: tuple[float, float] | None  # its 95% interval: Agresti-Min (0/1) or paired bootstrap (see ci_method)
     p: float | None = None  # raw two-sided p-value of `test`
     fixed: int | None = None  # 0/1 metrics: pairs that went 0 → 1 (1 → 0 for lower-is-better metrics)
     broken: int | None = None  # 0/1 metrics: the reverse
@@ -261,7 +263,8 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
     Each metric is compared on its pairs only: the items where both runs have a value. 0/1 metrics
     averaged by the mean get the exact McNemar test; other metrics a sign-flip permutation test of
     the per-item differences (a custom ``aggregate``: a Monte-Carlo swap permutation of the pairs).
-    Every difference gets a paired percentile bootstrap interval: ``draws`` (default
+    The difference of a 0/1 metric gets Agresti and Min's adjusted Wald interval for paired
+    proportions; every other one a paired percentile bootstrap interval: ``draws`` (default
     ``base.resamples``) resamples of all items with seed 0, the pairs drawn averaged. ``primary``
     (default ``base.primary``, else the first metric) keeps its raw p; the other metrics' p-values
     are Holm-adjusted together into ``p_adjusted``.
@@ -310,7 +313,12 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
         for i, (p, test) in zip(graded, tests):
             changes[names[means[i]]].p, changes[names[means[i]]].test = p, test
         for i, column in enumerate(means):
-            _paired_interval(changes[names[column]], drawn[:, i])
+            change = changes[names[column]]
+            if change.test == MCNEMAR:  # 0/1: the adjusted Wald interval, which no lack of flips collapses
+                up, down = (change.broken, change.fixed) if lower_is_better(change.metric) else (change.fixed, change.broken)
+                change.ci95, change.ci_method, change.decimals = agresti_min(up, down, change.n), AGRESTI_MIN, MAX_DECIMALS
+            else:
+                _paired_interval(change, drawn[:, i])
     for (_, keep), group in custom.items():
         _compare_custom(base, tuned, group, np.array(keep, dtype=int), draws, changes)
     secondary = [change for change in changes.values() if not change.primary and change.p is not None]

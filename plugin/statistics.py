@@ -23,7 +23,9 @@ The Monte-Carlo error of a percentile endpoint: it is the order statistic of ran
 q·B ± 1.96·√(B·q·(1−q)). An endpoint keeps d decimals when that spread is at most half a unit of the
 d-th decimal: the rounded value is then within one unit of the B = ∞ endpoint.
 
-Tests of a paired difference (see :mod:`..scoring`): exact two-sided McNemar (:func:`mcnemar_p`) for
+The interval of a paired difference of a 0/1 metric is Agresti and Min's adjusted Wald interval
+(:func:`agresti_min`), which keeps its width when few or no pairs flipped; a graded metric's is the
+paired percentile bootstrap. Tests of a paired difference (see :mod:`..scoring`): exact two-sided McNemar (:func:`mcnemar_p`) for
 0/1 metrics and a sign-flip permutation test of the per-item differences (:func:`sign_flip_pvalues`,
 exact up to :data:`EXACT_SIGN_FLIPS` nonzero differences, else Monte Carlo with seed 0 and
 p = (1+k)/(1+B)) for graded ones; :func:`holm` adjusts the secondary metrics' p-values.
@@ -38,7 +40,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-from scipy.stats import beta
+from scipy.stats import beta, norm
 
 from ..evaluators.base import Evaluator
 
@@ -52,6 +54,7 @@ EXACT_SIGN_FLIPS = 16  # up to this many nonzero differences the sign-flip test 
 CHUNK_CELLS = 2_000_000  # resampled indices held at once (16 MB as float weights)
 
 CLOPPER_PEARSON = "Clopper-Pearson exact"
+AGRESTI_MIN = "Agresti-Min adjusted Wald (paired)"
 MCNEMAR = "exact McNemar"
 EXACT_SIGN_FLIP = "exact sign-flip permutation"
 
@@ -257,6 +260,27 @@ def stable_decimals(draws: np.ndarray) -> int:
 def confidence_intervals(drawn: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     """The 95% interval of each metric of :func:`resample`'s draws; metrics without one are left out."""
     return {name: ci for name, values in drawn.items() if (ci := interval(values)) is not None}
+
+
+def agresti_min(up: int, down: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """95% interval of a paired difference of proportions (tuned − base) from ``n`` pairs: Agresti and
+    Min's adjusted Wald interval (Statistics in Medicine 24, 2005, 729-740; PropCIs' ``diffpropci.Wald.mp``).
+
+    ``up`` pairs went 0 → 1 and ``down`` 1 → 0. Half a pair is added to each of the four cells, so the
+    interval is centred on (up − down)/(n + 2) with sd √((up + down + 1) − (up − down)²/(n + 2)) / (n + 2),
+    cut to [−1, 1]: unlike a bootstrap of the pairs it does not collapse to [0, 0] when no pair flipped.
+
+    >>> [round(end, 6) for end in agresti_min(9, 1, 40)]
+    [0.046823, 0.33413]
+    >>> [round(end, 6) for end in agresti_min(0, 0, 20)]
+    [-0.089089, 0.089089]
+    """
+    if min(up, down) < 0 or up + down > n:
+        raise ValueError(f"need 0 <= up + down <= n, got {up} + {down} of {n}")
+    z = float(norm.ppf(1 - round((1 - confidence) / 2, 12)))
+    centre = (up - down) / (n + 2)
+    sd = math.sqrt((up + down + 1) - (up - down) ** 2 / (n + 2)) / (n + 2)
+    return max(-1.0, centre - z * sd), min(1.0, centre + z * sd)
 
 
 def mcnemar_p(fixed: int, broken: int) -> float:

@@ -27,8 +27,9 @@ EXAMPLE = ("lfd compare saves/med_norm/base/predict saves/med_norm/lora/predict 
 DESCRIPTION = """\
 Scores two prediction files of the same test set (base and tuned model) with the same evaluators
 and reports, for every metric, both scores and the difference tuned - base on the items both runs
-score, with a paired-bootstrap 95% interval and a paired test: the exact McNemar test for 0/1
-metrics, a sign-flip permutation test otherwise. The test split's primary metric (its converter's,
+score, with a paired 95% interval and a paired test: for 0/1 metrics Agresti and Min's adjusted
+Wald interval and the exact McNemar test, otherwise a paired bootstrap and a sign-flip permutation
+test. The test split's primary metric (its converter's,
 recorded in dataset_info.json; without --dataset the first evaluator's) is the claim: its p-value
 decides "reliably better/worse" and its flipped items are listed (fixed: base wrong, tuned right;
 broken: the reverse). Every other metric is exploratory, with Holm-adjusted p-values.

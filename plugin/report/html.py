@@ -16,7 +16,7 @@ BASE_COLOR, TUNED_COLOR = "#a1a1aa", "#4f46e5"
 TEXT_COLORS = {BASE_COLOR: "#71717a", TUNED_COLOR: "#4338ca"}  # value labels beside the bars
 BETTER, WORSE, UNSURE = "#059669", "#dc2626", "#6b7280"
 CHART_WIDTH = 980
-CHANGE_NOTE = ("Dots are the difference on the items both runs score; whiskers its paired-bootstrap 95% interval. "
+CHANGE_NOTE = ("Dots are the difference on the items both runs score; whiskers its paired 95% interval. "
                "Green: reliably better, red: reliably worse (p < 0.05: the primary metric's own p, the exploratory "
                "metrics' Holm-adjusted), grey: not shown to differ. ↓: lower is better.")
 SCORES_NOTE = ("Bars: score ×100; whiskers: 95% interval (exact Clopper-Pearson for 0/1 metrics, percentile "

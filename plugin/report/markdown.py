@@ -47,7 +47,7 @@ def render_markdown(view: Overview, tunings: list[tuple[str, str, int, list, flo
     parts = [f"# {view.title}", "", f"> {view.notes[0]}", "", *[f"{note}\n" for note in view.notes[1:]]]
     parts += ["## Summary", "", table(["Test split", "Metric", "Base", "Tuned", "Δ tuned − base [95% CI]",
                                        "p", "Pairs"], summary_rows(view.splits), {2, 3, 4, 5, 6}), "",
-              "Scores ×100. Δ: tuned − base on the items both runs score, with its paired-bootstrap 95% interval. "
+              "Scores ×100. Δ: tuned − base on the items both runs score, with its paired 95% interval. "
               "p: exact McNemar (0/1 metrics) or sign-flip permutation test; each split is judged by its primary "
               "metric, the exploratory metrics' p-values are Holm-adjusted. ↓: lower is better.", ""]
     for split in view.splits:

@@ -125,7 +125,8 @@ def _header(page: Page) -> str:
                  f"({page.draws:,} resamples, seed 0) printed to its stable digits")
     if compare:
         lede = (f"Each score is the mean over the {page.n:,} paired items (those a metric applies to), shown ×100, with "
-                f"{intervals}. Δ is tuned − base on the items both runs score, with a paired-bootstrap interval; "
+                f"{intervals}. Δ is tuned − base on the items both runs score, with a paired interval (Agresti-Min for 0/1 metrics, "
+                "a paired bootstrap otherwise); "
                 "p is the exact McNemar test for 0/1 metrics and a sign-flip permutation test otherwise. "
                 f"The primary metric ({escape(page.primary or '—')}) is the comparison's claim; the other metrics "
                 "are exploratory, their p-values Holm-adjusted, and only the primary metric's flipped items are "

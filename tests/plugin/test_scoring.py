@@ -54,9 +54,22 @@ def test_paired_bootstrap_is_deterministic_and_paired():
     first, second = change(), change()
     assert first == second
     assert first.diff == pytest.approx(1 / 200)
-    # paired: every resample holds the fixed item 0 or more times, so the difference is never negative
-    assert first.ci95[0] == 0 and 0 < first.ci95[1] <= 3 / 200 + 1e-12
     assert (first.fixed, first.broken, first.p) == (1, 0, 1.0)
+    # a 0/1 metric's difference: Agresti-Min, centred on 1/202 with sd √(2 − 1/202)/202, so it holds 0 as p = 1 says
+    assert first.ci_method == "Agresti-Min adjusted Wald (paired)"
+    sd = math.sqrt(2 - 1 / 202) / 202
+    assert first.ci95 == pytest.approx((1 / 202 - 1.959963984540054 * sd, 1 / 202 + 1.959963984540054 * sd))
+    assert first.ci95 == pytest.approx((-0.008754332, 0.018655322))
+
+    # a graded metric's difference: the paired bootstrap; every resample holds the improved item 0 or more
+    # times, so the difference is never negative
+    graded = [0.25 if b == "错" else 1.0 for b in base]
+    better = list(graded)
+    better[wrong] = 0.75
+    runs = score_all(rows(x_rouge=graded), [Table()]), score_all(rows(x_rouge=better), [Table()])
+    rouge = compare_scores(*runs).changes["x_rouge"]
+    assert rouge.ci_method == "paired percentile bootstrap, B=10000, seed 0"
+    assert rouge.diff == pytest.approx(0.5 / 200) and rouge.ci95[0] == 0 and 0 < rouge.ci95[1] <= 1.5 / 200 + 1e-12
 
 
 def test_flips_of_0_1_metrics_and_none_for_graded_ones():

@@ -224,3 +224,26 @@ def test_a_metric_s_draws_do_not_depend_on_the_other_metrics():
     alone = weighted_mean_draws(values[:, [1]], present[:, [1]], 500)
     # the same resampled items; only the matrix product's last bits may differ
     assert np.allclose(together[:, [1]], alone, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_agresti_min_by_hand_and_never_collapsing():
+    from llamafactory_domains.plugin.statistics import agresti_min
+
+    # 9 pairs up, 1 down of 40: centre 8/42, sd √(11 − 64/42)/42
+    sd = math.sqrt(11 - 64 / 42) / 42
+    assert agresti_min(9, 1, 40) == pytest.approx((8 / 42 - 1.959963984540054 * sd, 8 / 42 + 1.959963984540054 * sd))
+    # no pair flipped: still ±z/22 around 0 at n = 20, not [0, 0]
+    assert agresti_min(0, 0, 20) == pytest.approx((-1.959963984540054 / 22, 1.959963984540054 / 22))
+    assert agresti_min(20, 0, 20)[1] == 1.0  # cut to [−1, 1]
+    with pytest.raises(ValueError):
+        agresti_min(3, 2, 4)
+
+
+def test_agresti_min_covers_about_95_percent():
+    from llamafactory_domains.plugin.statistics import agresti_min
+
+    rng = np.random.default_rng(0)
+    for n, up, down in ((30, 0.2, 0.05), (60, 0.1, 0.1), (200, 0.03, 0.01)):
+        cells = rng.multinomial(n, [up, down, 1 - up - down], size=4000)
+        covered = [lo <= up - down <= hi for lo, hi in (agresti_min(u, d, n) for u, d, _ in cells)]
+        assert 0.93 <= np.mean(covered) <= 0.99, (n, up, down, np.mean(covered))
