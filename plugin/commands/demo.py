@@ -324,8 +324,10 @@ def write_reports(args, reports: Path, work: Path, model: Path, splits, jobs: li
         notes = [STAND_IN_NOTE, f"The same pipeline on a real model: `{REAL_MODEL[0]}`, then `{REAL_MODEL[1]}`."]
     notes.append("Bundled raw samples were converted with `lfd convert`, fine-tuned by the real "
                  "`llamafactory-cli train` with the shipped recipes (CPU overrides only), predicted greedily by the "
-                 "base and the tuned model and scored with `lfd compare`: scores ×100 with 95% bootstrap intervals, "
-                 "Δ = tuned − base with a paired interval, p = exact McNemar test on the items that flipped.")
+                 "base and the tuned model and scored with `lfd compare`: scores ×100 with 95% intervals (exact "
+                 "for 0/1 metrics), Δ = tuned − base on the items both runs score with a paired interval, p = exact "
+                 "McNemar (0/1 metrics) or sign-flip test. Each split is judged by its primary metric; the others are "
+                 "exploratory, their p Holm-adjusted.")
     curves = {f"{TUNINGS[name].label} ({TUNINGS[name].recipe})": losses(path) for name, path in tuned.items()}
     view = overview.Overview(
         title="Base vs tuned on three test splits",
