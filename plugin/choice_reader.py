@@ -4,26 +4,32 @@ A reply reads as one of three outcomes (:func:`read`): an answer (sorted letters
 no answer (``none``: nothing chosen, a refusal, only negations), or ``ambiguous`` (hedged or
 competing candidates). It is never mapped to a guess.
 
-1. Whole replies: letters (``B``, ``(A)``, ``【D】``, ``A、C``, ``ac``), an option's text or several
-   (``绝缘靴``, ``绝缘靴、绝缘手套``; ``以上均不是`` is the option ``以上都不是``), a true/false
-   word (``错``).
+1. Whole replies: letters (``B``, ``(A)``, ``【D】``, ``A、C``, ``ac``, ``A;B;C``), lines of letters under a
+   bare marker line or as list items (``答案：`` / ``A`` / ``D``, ``1. A`` / ``2. B``; bare lines ``B`` / ``C``
+   stay undecided), an option's text or several (``绝缘靴``, ``绝缘靴、绝缘手套``; ``以上均不是`` is the option
+   ``以上都不是``; a quantity in either spelling of its unit: ``0.7米`` is ``0.7m``, never inside ``10.7m``),
+   a true/false word (``错``, ``对对对``).
 2. Otherwise the reply is split into sentences (at 。!?;\\n); every letter group, option text and,
    for a true/false question, verdict word in a sentence is a claim, ranked by what stands around it:
 
    - an explicit final answer (``答案是/为``, ``故选``, ``综上``, ``最终答案``, ``应该是``, ``B是
      正确答案``, ``The answer is``, ``Answer:``) outranks a choice (``选C``, ``我认为是B``, ``I
      choose``), then a letter opening the reply or alone on its line (``B. 绝缘靴``, ``B，因为…``;
-     leading lines ``A. 雨鞋`` / ``C. 绝缘手套`` repeating some options), then verdicts on options
-     (``B项正确``, ``A不对，E对``, ``A is wrong``), then mere mentions (``不是A，是C``), then option
-     texts (``应穿绝缘靴``);
+     leading lines ``A. 雨鞋`` / ``- C. 绝缘手套`` repeating some options, perhaps under a marker line; a
+     leading ``B. 绝缘靴`` before an analysis of the other options), then verdicts on options
+     (``B项正确``, ``A不对，E对``, ``A is wrong``, ``A（×）B（√）``, a table row ``| D. 尿激酶 | 是 |``),
+     then mere mentions (``不是A，是C``), then option texts (``应穿绝缘靴``);
    - among final answers and choices the last one wins, so a later correction counts
      (``答案是A。不对，应该是C。`` → C); verdicts add up (``A正确，B错误，C正确`` → AC); several
      different mentions, or texts, are ambiguous (a text followed by 不… drops out: ``雨鞋不绝缘，
-     应穿绝缘靴`` → B);
+     应穿绝缘靴`` → B; English texts listed with commas, ``fever, night sweats and hemoptysis``, are
+     one claim);
    - negation: a letter or text after 不是/不选/排除/非/not/rather than…, or before 错误/不对/
-     不正确/都不是/is wrong/incorrect…, or whose option line ends in a verdict (``A. 雨鞋：不绝缘，
-     错误``, ``A项雨鞋不绝缘``) is never chosen (``不是E``, ``E是错误的``, ``不是肝素`` → no answer;
-     ``我选E，不选A`` → E); ``除了B，其余都不对`` → B, ``除了B，其他都对`` → all but B;
+     不正确/都不是/is wrong/incorrect…, or after 严禁/禁止/不得 (使用) even across a short list
+     (``严禁用水和泡沫灭火器``), or whose option line ends in a verdict (``A. 雨鞋：不绝缘，错误``,
+     ``A项雨鞋不绝缘``) is never chosen (``不是E``, ``E是错误的``, ``不是肝素`` → no answer;
+     ``我选E，不选A`` → E); ``除了B，其余都不对`` → B, ``除了B，其他都对``, ``除C以外都正确``,
+     ``All except E`` → all but that one;
    - hedges make the reply ambiguous: alternatives (``B或E``, ``B还是E``, ``可能是B也可能是E``,
      ``C or A``, ``either``, ``我选B，但A也有可能``), ``都有可能``, a question left unanswered
      (``B还是C呢？``; ``A对吗？不对。`` answers it), and words like 不确定/无法确定/不好说/不一定/
@@ -31,11 +37,12 @@ competing candidates). It is never mapped to a guess.
    - a supposition (``若选A，则…``) chooses nothing; the consequence of a condition (``如果是跨步
      电压，应该选B``) counts only when nothing else is said (``选B。如果问手部，则选C`` → B); the
      head of an option line in an analysis (``A. 雨鞋：可以``) and a reply repeating every option
-     choose nothing.
+     choose nothing; a reply that rules out every option but one (``A、C、D可以排除``) chooses that one.
 3. True/false questions (options 正确/错误, 对/错, True/False): the first verdict that is not in an
    unanswered question (``说法正确吗？不正确。`` → 错误), not concessive (``看似正确``) and not an
-   adjective (``正确的做法``); 不正确/不对/不完全正确/部分正确/有误/×/false are the false option,
-   不是错误的/没错 the true one; ``无法判断是否正确`` is no answer, ``可能正确也可能错误`` ambiguous.
+   adjective (``正确的做法``); 不正确/不对/不完全正确/部分正确/有误/×/❌/false/inaccurate are the false
+   option, 不是错误的/没错/没有问题/✅/accurate the true one; ``无法判断是否正确`` is no answer,
+   ``可能正确也可能错误`` ambiguous.
 
 Only the question's option letters count (from the record, else read from the prompt, else A–E
 plus the answer's letters). A letter inside a word does not count: ``DNA``, ``ABO血型``, ``B超``,
@@ -59,7 +66,7 @@ from .mcq import FALSE_WORDS, TRUE_WORDS
 FALLBACK_LETTERS = "ABCDE"  # valid letters when the options are unknown (plus the answer's letters)
 # Chinese characters that may follow a standalone letter (A和C, B是, C项正确, A不对) but not one inside a
 # word (B超, A型, X线): only after a marker and in running text, not for a leading letter
-LINKS = "和及与或是为都均皆对错正不项选最更较比也的了吧呢啊吗呀两三等还之"
+LINKS = "和及与或是为都均皆对错正不项选最更较比也的了吧呢啊吗呀两三等还之以外可应"
 # English words after which a capital A is a letter, not the article ("A is wrong", "A and C")
 LETTER_FOLLOWERS = frozenset({
     "is", "was", "are", "were", "and", "or", "nor", "but", "because", "since", "as", "seems", "looks", "would",
@@ -82,7 +89,8 @@ WORD = re.compile(r"[a-z]+")
 GROUP_SEP = re.compile(r"[ \t]*(?:[,、/&][ \t]*(?:and\b)?|以及|和|及|与|\band\b)?[ \t]*", re.IGNORECASE)  # not across lines
 CLAUSE_END = re.compile(r"[。\n;；,，!！?？]")
 SPLIT_TEXTS = re.compile(r"\s*(?:[、,;\n]|以及|和|及)\s*")
-LETTERED_LINE = re.compile(r"[ \t]*([A-Z])[ \t]*[.、:)][ \t]*(\S.*?)[ \t]*$", re.MULTILINE)
+LETTERED_LINE = re.compile(r"[ \t]*(?:[-*•·][ \t]*)?(?:\*\*)?([A-Z])[ \t]*[.、:)][ \t]*(\S.*?)[ \t]*$", re.MULTILINE)
+NUMBERING = re.compile(r"(?:(?:\d{1,2}[.、)]|[-*•·])\s*)?")  # "1. A", "- A": a list item holding letters
 LETTER_LABEL = re.compile(r"[A-Z](?:[\s,、;/]*[A-Z])*")
 SENTENCE = re.compile(r"[^。!?;\n]+[。!?;\n]*")
 LISTING_SEGMENT = re.compile(r"[\n;]+")
@@ -105,9 +113,12 @@ CHOICE_CUE = (
     r"|\bi\s+(?:think|believe)(?:\s+it'?s|\s+it\s+is|\s+the\s+answer\s+is)?"
 )
 MENTION_CUE = r"是|为|只有|仅有?|唯有|或者?|或是|还是|\b(?:or|maybe|probably|perhaps)"
+USE = r"使用|用|采用|选用|穿戴|穿|佩戴|戴"  # 严禁(使用)…, 不得使用…: a prohibition (not 不得小于0.7m, a bound)
 NEG_CUE = (
-    r"不是|并非|并不是|而非|非|绝非|不选|不应选|不能选|不可选|不会选|不要选|不应该选|排除|不包括|不属于|不用|不使用"
-    r"|不宜|不应|不做|不考虑|禁用|忌用|除了?|\bnot|\bisn't|\bexcept|\bexcluding|\bexclude|\brule\s+out|\beliminate"
+    r"不是|并非|并不是|而非|非|绝非|不(?:应该?|应当|能|可|会|要|宜)?选择?|排除|不包括|不属于|不用|不使用"
+    r"|不宜|不应|不做|不考虑|禁用|忌用|除了?"
+    rf"|(?:(?:严禁|禁止|切勿)(?:{USE})?|(?:不得|不准|不许)(?:{USE}))(?:[^,。;!?]{{1,8}}?(?:和|及|与|、|或))?"  # 严禁用水和…
+    r"|\bnot|\bisn't|\bexcept|\bexcluding|\bexclude|\brule\s+out|\beliminate"
     r"|\brather\s+than|\binstead\s+of|\bnor|\bneither"
 )
 FINAL_BEFORE = re.compile(rf"(?:{FINAL_CUE}){BEFORE_TAIL}", re.IGNORECASE)
@@ -120,37 +131,43 @@ WRONG_BEFORE = re.compile(rf"(?:错误|不正确|错)的?(?:答案|选项)(?:是
 MARKERS = re.compile(rf"(?:{FINAL_CUE}|{CHOICE_CUE})[\s:]*", re.IGNORECASE)
 CONDITIONAL = re.compile(r"若|如果|假如|假设|要是|倘若|\bif\b", re.IGNORECASE)
 # a letter at the start of a clause (after bullets) is the topic that later verdicts in its line judge
-TOPIC_TAIL = r"[\s\-*•·#>\d.、()\[\]【】]*(?:选项|option)?\s*[(\[【]?"
+TOPIC_TAIL = r"[\s\-*•·#>|\d.、()\[\]【】]*(?:选项|option)?\s*[(\[【]?"  # | opens a table row
 TOPIC_BEFORE = re.compile(rf"(?:[,:]|\.\s|\s[-–—]\s?){TOPIC_TAIL}$", re.IGNORECASE)
 TOPIC_START = re.compile(TOPIC_TAIL, re.IGNORECASE)
-REPLY_START = re.compile(r"[\s(\[【「<《\"'“‘*#>\-•]*")
+REPLY_START = re.compile(r"[\s(\[【「<《\"'“‘*#>\-•]*(?:(?:选项|option)\s*)?", re.IGNORECASE)
 
 # ---- what follows a claim: verdicts on it
-AFTER_FILL = (r"[\s:)\]】」>》\"'”’*\-–—]*(?:[一二三四五六两]?项|选项|的说法|说法|options?)?\s*(?:(?:is|are|was|seems)\s+)?"
+AFTER_FILL = (r"[\s:)\]】」>》\"'”’*\-–—]*(?:[(\[【]\s*(?=[×✗✘❌✖√✓✔✅]))?(?:[一二三四五六两]?项|选项|的说法|说法|options?)?\s*(?:(?:is|are|was|seems)\s+)?"
               r"(?:都|均|皆|也|全|同样|显然|明显|肯定|则|为|是)*\s*")
 NEG_WORDS = (r"错误|错的|错(?![过开])|不太?对|不太?正确|不是正确|不准确|不太?恰当|不太?合适|不适合|不适用|不可取|不可以|不行|不妥|有误"
-             r"|不符合?|不成立|不属于|不选|可?排除|应排除"
-             r"|都?不是|[×✗✘]|\bwrong\b|\bincorrect\b|\bfalse\b|\bnot\s+(?:correct|right|true|the\s+(?:\w+\s+)?answer)\b"
+             r"|不符合?|不成立|不属于|不选|(?:可以?|应该?|应当|能够?)?被?排除"
+             r"|都?不是|[×✗✘❌✖]|\bwrong\b|\bincorrect\b|\bfalse\b|\bnot\s+(?:correct|right|true|the\s+(?:\w+\s+)?answer)\b"
              r"|\bcan\s+be\s+(?:excluded|eliminated|ruled\s+out)")
-POS_WORDS = r"正确|是对的|对的|对(?![于待比照应象称抗])|符合|成立|当选|入选|[√✓✔]|\bcorrect\b|\bright\b|\btrue\b"
+POS_WORDS = r"正确|是对的|对的|对(?![于待比照应象称抗])|符合|成立|当选|入选|[√✓✔✅]|\bcorrect\b|\bright\b|\btrue\b"
 FINAL_WORDS = (r"(?:正确|最佳|最终|标准)的?(?:答案|选项)|(?<=[是为])(?:本题的?)?答案"
                r"|\bthe\s+(?:correct\s+|right\s+|best\s+|final\s+)?(?:answer|choice|option)\b")
 NEG_AFTER = re.compile(rf"{AFTER_FILL}(?:{NEG_WORDS})", re.IGNORECASE)
 FINAL_AFTER = re.compile(rf"{AFTER_FILL}(?:{FINAL_WORDS})", re.IGNORECASE)
 POS_AFTER = re.compile(rf"{AFTER_FILL}(?:{POS_WORDS})", re.IGNORECASE)
 # a clause of an option's line that is a verdict on it: "，错误", "– incorrect", "，故正确", "是错误的"
-CLAUSE_SPLIT = re.compile(r"[,:;。.!?()\[\]【】—–]|\s-\s")
+CLAUSE_SPLIT = re.compile(r"[,:;。.!?()\[\]【】—–|]|\s-\s")
 VERDICT_CLAUSE = re.compile(
     rf"\s*(?:故|因此|所以|则|即|因而|可见|显然|该项|此项|本项|这项|该选项|此选项|该说法|说法|表述)?\s*(?:是|为)?\s*"
     rf"(?:(?P<neg>{NEG_WORDS})|(?P<pos>{POS_WORDS}))\s*(?:题意|要求|题目要求|条件)?\s*的?\s*$"
-    r"|.*是(?:(?P<neg2>错误|错|不正确|不对)|(?P<pos2>正确|对))的?\s*$",
+    r"|.*是(?:(?P<neg2>错误|错|不正确|不对)|(?P<pos2>正确|对))的?\s*$"
+    r"|\s*(?:(?P<neg3>否|不是)|(?P<pos3>是))\s*$",  # a table's 是/否 cell: "| D. 尿激酶 | 是 |"
     re.IGNORECASE,
 )
 EXCEPT_AFTER = re.compile(
-    r"\s*(?:以外|之外|外)?\s*,?\s*(?:其余|其他|其它|别的|剩下的?)(?:选项|的|各项|几项|项)?\s*(?:都|均|皆|全)\s*"
-    r"(?:(?P<neg>不对|错误?|不正确|是错的)|(?P<pos>对|正确|是对的))"
+    r"\s*(?:(?:以外|之外|外)\s*,?\s*(?:(?:其余|其他|其它|别的|剩下的?)(?:选项|的|各项|几项|项)?)?"
+    r"|,?\s*(?:其余|其他|其它|别的|剩下的?)(?:选项|的|各项|几项|项)?)\s*(?:都|均|皆|全)\s*"
+    r"(?:(?P<neg>不对|是?错误?的?|不正确|是不正确的)|(?P<pos>对|正确|是对的|是正确的))"
 )
 EXCEPT_BEFORE = re.compile(r"除了?\s*$")
+# "All except E", "all of the options are correct except E": every other option
+ALL_EXCEPT_BEFORE = re.compile(r"\ball\s+(?:(?:of\s+)?(?:the\s+)?(?:options|answers|choices|them|above)\s+)?"
+                               r"(?:(?:are|is)\s+(?:correct|right|true)\s+)?(?:except|but)(?:\s+for)?\s*(?:options?\s*)?$",
+                               re.IGNORECASE)
 DESCRIBED = re.compile(r"\s*(?:项|选项)(?:中的?|的)?(?=[^\s,。.:;])(?:[^,。;]*?(?P<neg>不|没有|无法|并非))?")
 DISMISSED = re.compile(r"\s*(?:不|没有|没|无法|不能|并不|并非)")  # "雨鞋不绝缘": an option text dismissed
 
@@ -169,35 +186,43 @@ HEDGE = re.compile(
     r"|\bhard\s+to\s+say|\bunclear\b|\bdon't\s+know|\bdo\s+not\s+know",
     re.IGNORECASE,
 )
+TEXT_COMMA = re.compile(r"\s*,\s*(?:and\s+)?", re.IGNORECASE)  # English option texts in a list: "fever, night sweats and …"
+# letters separated by semicolons ("答案为A;B;C"): one group, not sentences
+SEMICOLON_LETTERS = re.compile(r"(?<![A-Za-z;])(?<!; )(?:[A-Z] ?; ?)+[A-Z](?= ?(?:$|[。.\n]))")  # tried at a run's start only
 JOIN_GAP = re.compile(r"[\s)\]】(\[【、/&]*(?:项|选项)?[\s、]*(?:和|及|与|以及|\band\b)?\s*(?:选项|option)?[\s)\]】(\[【、/&]*",
                       re.IGNORECASE)
 
 # ---- true/false verdicts; NOT_VERDICT spans are masked first (same length, so positions hold)
 VERDICT = re.compile(
-    r"(?P<true>不是错误|并非错误|不是错的|没有错|没错)"
+    r"(?P<true>不是错误|并非错误|不是错的|没有错|没错|没有问题|没问题)"
     r"|(?P<false>不完全正确|不全对|不完全对|部分正确|部分对|不能说是?(?:正确|对)|不正确|不是正确|并不正确|并非正确|不对|不成立|不准确|不严谨|不妥|欠妥|有误|错误"
-    r"|是错的|错的|(?<=[是能得或])错(?![过开])|错(?=\s*(?:或|还是))|(?<=认为|觉得)不是(?=\s*(?:[。.!,;]|$))|[×✗✘]"
+    r"|是错的|错的|(?<=[是能得或])错(?![过开])|错(?=\s*(?:或|还是))|(?<=认为|觉得)不是(?=\s*(?:[。.!,;]|$))|[×✗✘❌✖]"
     r"|\bnot\s+(?:correct|true|right)\b"
-    r"|\b(?:false|incorrect|wrong|untrue)\b|\bpartially\s+(?:correct|true|right)\b"
+    r"|\b(?:false|incorrect|wrong|untrue|inaccurate)\b|\bpartially\s+(?:correct|true|right)\b"
     r"|\bnot\s+(?:entirely|completely|fully|quite)\s+(?:correct|true|right)\b)"
     r"|(?P<true2>正确|成立|是对的|对的|(?<=[是能得或])对(?![于待比照应象称抗])|对(?=\s*(?:或|还是))"
-    r"|(?<=认为|觉得)是(?=\s*(?:[。.!,;]|$))|[√✓✔]"
-    r"|\b(?:true|correct|right)\b)",
+    r"|(?<=认为|觉得)是(?=\s*(?:[。.!,;]|$))|[√✓✔✅]"
+    r"|\b(?:true|correct|right|accurate)\b)",
     re.IGNORECASE,
 )
 NOT_VERDICT = re.compile(
     r"正确答案|正确选项|是否正确|正确与否|是否|对错|对还是错|正确还是错误"
     r"|正确的(?:做法|方法|操作|顺序|步骤|处理|程序|流程|规定|要求|理解|认识|选择)"
-    r"|correct\s+(?:answer|option|choice)|whether\s+(?:\w+\s+){0,3}?(?:true|correct|right)"
+    r"|correct\s+(?:answer|option|choice)|whether\s+(?:\w+\s+){0,3}?(?:true|correct|right)(?:\s+or\s+(?:not|false|incorrect|wrong))?"
     r"|true\s+or\s+false|right\s+or\s+wrong",
     re.IGNORECASE,
 )
 CONCESSIVE = re.compile(r"看似|似乎|好像|看起来|听起来|表面上|乍一?看|虽然|虽说|尽管|\bseems?\b|\bappears?\b|\blooks?\b", re.IGNORECASE)
 ANSWERED = re.compile(r"\s*(?:(?P<no>不对|不是|不正确|错误?|否|no\b)|对|是|正确|yes\b)(?![\u4e00-\u9fff])", re.IGNORECASE)
-BARE_VERDICT = re.compile(r"[\s*]*(?P<word>对|错|是|否|不是|不)[的了吧啊呀]?[\s*]*$")
+BARE_VERDICT = re.compile(r"[\s*]*(?P<word>对|错|是|否|不是|不)(?:\s*(?P=word))*[的了吧啊呀]?[\s*]*$")  # also 对对对
 # "以上都不对" is the option "以上都不是"
 NONE_ABOVE = re.compile(r"以上(?:选项|答案|说法)?(?:都|均|皆|全)(?:不是|不对|不正确|错误|非)|以上皆非|noneoftheabove")
 ALL_ABOVE = re.compile(r"以上(?:选项|答案|说法)?(?:都|均|皆|全)(?:是|对|正确)|alloftheabove")
+
+# units of quantity options (安规: distances, voltages, times) and their Chinese names
+UNITS = {"m": "米", "mm": "毫米", "cm": "厘米", "km": "千米", "kv": "千伏", "v": "伏", "ma": "毫安", "kw": "千瓦", "h": "小时",
+         "min": "分钟", "s": "秒", "kg": "千克", "mg": "毫克", "ml": "毫升", "mpa": "兆帕", "kpa": "千帕", "mω": "兆欧"}
+QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-zΩω]{1,3}|[\u4e00-\u9fff]{1,2})")
 
 FINAL, CHOICE, LEAD, EVAL, MENTION, TEXT = 5, 4, 3, 2, 1, 0  # claim ranks, highest first
 
@@ -285,11 +310,14 @@ class Reader:
         self.texts = {letter: normalize(text) for letter, text in (options or {}).items()}
         self.valid = set(valid or self.texts or FALLBACK_LETTERS)
         self.by_key = {key(text): letter for letter, text in self.texts.items() if key(text)}
+        spelled = {key(other): letter for letter, text in self.texts.items() for other in unit_spellings(text)}
+        self.by_key = {**spelled, **self.by_key}  # "0.7米" is the option "0.7m"
         self.judge = judge_letters(self.texts)
         self.longest = max(map(len, self.texts.values()), default=0)
         # option texts searched in running text (not for true/false questions: verdicts do that)
         self.searched = {} if self.judge else {
-            text.lower(): letter for letter, text in self.texts.items() if len(text) >= 2 and letter in self.valid}
+            variant.lower(): letter for letter, text in self.texts.items() if len(text) >= 2 and letter in self.valid
+            for variant in (*unit_spellings(text), text)}
 
     def extract(self, predict: str) -> str:
         """The sorted letters chosen in ``predict``; "" when there is no answer or it is ambiguous."""
@@ -297,7 +325,7 @@ class Reader:
 
     def read(self, predict: str) -> Reading:
         """The reply as letters, no answer or ambiguous (see the module's documentation)."""
-        text = normalize(predict)
+        text = SEMICOLON_LETTERS.sub(lambda m: re.sub(r"\s*;\s*", "、", m.group()), normalize(predict))
         if not text.strip(ENDS):
             return NO_ANSWER
         if letters := self.whole(text) or self.text_answer(text):
@@ -372,12 +400,35 @@ class Reader:
     def whole(self, text: str) -> str:
         core = text.strip(ENDS)
         found = self.letters_at(core, 0)
-        return found[0] if found and found[1] == len(core) else ""
+        return found[0] if found and found[1] == len(core) else self.letter_lines(text)
+
+    def letter_lines(self, text: str) -> str:
+        """Letters of a reply that is only lines of letters under a bare marker line (``答案：`` / ``A`` / ``D``)
+        or as list items (``1. A`` / ``2. B``); bare lines ``B`` / ``C`` stay undecided, every option is no choice."""
+        lines = [line for line in text.split("\n") if line.strip(ENDS)]
+        marked = len(lines) > 2 and marker_line(lines[0])
+        lines = lines[1:] if marked else lines
+        if len(lines) < 2:
+            return ""
+        letters, listed = set(), True
+        for line in lines:
+            core = line.strip(ENDS)
+            listed = listed and NUMBERING.match(core).end() > 0
+            core = core[NUMBERING.match(core).end():].strip(ENDS)
+            found = self.letters_at(core, 0)
+            if not found or found[1] != len(core):
+                return ""
+            letters |= set(found[0])
+        if not (marked or listed) or letters == set(self.texts):  # bare "B" / "C" lines are undecided
+            return ""
+        return "".join(sorted(letters))
 
     def listing(self, text: str) -> str:
         """Letters of leading lines ``A. 雨鞋`` / ``C. 绝缘手套`` that repeat some options (not all: that
         restates the question); lines going through options with comments are an analysis."""
         segments = [part for part in LISTING_SEGMENT.split(text) if part.strip()]
+        if len(segments) > 2 and marker_line(segments[0]):  # "正确选项：" over the lines
+            segments = segments[1:]
         lettered = [m for m in (LETTERED_LINE.fullmatch(part) for part in segments) if m]
         if len(lettered) < 2 or not LETTERED_LINE.fullmatch(segments[0]):
             return ""
@@ -422,12 +473,14 @@ class Reader:
         letter opens it as an answer)."""
         lines = [line for line in text.splitlines()[:50] if line.strip()]
         lettered = [bool(LETTERED_LINE.fullmatch(line)) for line in lines]
-        return len(lettered) > 1 and lettered[0] and sum(lettered) > 1
+        return len(lettered) > 1 and lettered[0] and lettered[1]
 
     def restated(self, text: str) -> bool:
-        """Whether the reply repeats every option as ``A. 雨鞋`` (the question, not a choice)."""
-        return len(self.texts) > 1 and all(re.search(rf"(?<![A-Za-z]){letter}\s*[.、:)]\s*{re.escape(option)}", text)
-                                           for letter, option in self.texts.items())
+        """Whether the reply repeats every option as ``A. 雨鞋`` (the question, not a choice): each option line bare,
+        not ``A. 雨鞋: 不绝缘`` (an analysis)."""
+        return len(self.texts) > 1 and all(
+            re.search(rf"(?<![A-Za-z]){letter}\s*[.、:)]\s*{re.escape(option)}[\s*)]*(?:$|\n|[A-Z]\s*[.、:)]|[,;|])", text)
+            for letter, option in self.texts.items())
 
     def letter_spans(self, text: str, lo: int, hi: int) -> list[Claim]:
         """Letter groups of the sentence text[lo:hi], read as their context allows."""
@@ -473,7 +526,8 @@ class Reader:
         for option, letter in self.searched.items():
             at = lowered.find(option)
             while at >= 0:
-                hits.append((at, at + len(option), letter))
+                if not part_of_number(lowered, at, at + len(option)):  # "0.7m" in "10.7m" or "0.7mm"
+                    hits.append((at, at + len(option), letter))
                 at = lowered.find(option, at + len(option))
         hits.sort(key=lambda hit: (hit[0], -hit[1]))
         kept, end = [], -1
@@ -542,6 +596,10 @@ class Reader:
             others = "".join(sorted(self.valid - set(claim.letters)))
             claim.letters, claim.negative, claim.rank = (claim.letters if exception["neg"] else others), False, EVAL
             return
+        if ALL_EXCEPT_BEFORE.search(text, max(lo, claim.start - 48), claim.start) and not NEG_AFTER.match(after):
+            claim.letters = "".join(sorted(self.valid - set(claim.letters)))
+            claim.negative, claim.rank = False, max(claim.rank, EVAL)
+            return
         if claim.rank == TEXT or claim.verdict:  # letters got their marker when they were read
             if (cue := cue_rank(before)) in (FINAL, CHOICE):
                 claim.rank = cue
@@ -582,6 +640,10 @@ class Reader:
         negations = [(c.start, set(c.letters)) for c in claims if c.negative]
         chosen = [c for c in claims if not c.negative]
         reading, winner = self.pick(chosen, negations)
+        if reading == NO_ANSWER and not chosen and self.texts and not self.judge:  # "A、C、D可以排除": the one left
+            left = self.valid - set().union(*(letters for _, letters in negations))
+            if len(left) == 1 and len(self.valid) > 2:
+                reading = Reading("".join(left), "answer")
         if reading.letters and any(c.hedged and c.letters != reading.letters and c.start > winner for c in chosen):
             return AMBIGUOUS  # "我选B，但A也有可能"
         hedges = [m.start() for m in HEDGE.finditer(text)]
@@ -633,11 +695,33 @@ def cue_rank(before: str) -> int | None:
     return None
 
 
+def unit_spellings(text: str) -> list[str]:
+    """Other spellings of a quantity option: "0.7m" / "0.7米", "10kV" / "10千伏"; [] for other texts."""
+    match = QUANTITY.fullmatch(text)
+    if not match:
+        return []
+    unit = match[2].lower()
+    other = UNITS.get(unit) or next((latin for latin, chinese in UNITS.items() if chinese == match[2]), "")
+    return [f"{match[1]}{other}", f"{match[1]} {other}"] if other else []
+
+
+def part_of_number(text: str, start: int, end: int) -> bool:
+    """Whether a hit text[start:end] of a quantity is part of a longer number or unit (``10.7m``, ``0.7mm``)."""
+    before, after, first, last = text[start - 1 : start], text[end : end + 1], text[start], text[end - 1]
+    return bool(first.isdigit() and (before.isdigit() or before == ".")
+                or last.isascii() and last.isalpha() and after.isascii() and after.isalpha())
+
+
+def marker_line(line: str) -> bool:
+    """Whether a line is only a marker: ``答案：``, ``**正确选项：**``."""
+    return bool(MARKERS.fullmatch(line.strip(" \t*#")))
+
+
 def line_verdict(after: str) -> str:
     """"neg" or "pos" when a clause after an option's head is a verdict on it ("，错误", "– correct"), else ""."""
     for clause in CLAUSE_SPLIT.split(after):
         if match := VERDICT_CLAUSE.match(clause):
-            return "neg" if match["neg"] or match["neg2"] else "pos"
+            return "neg" if match["neg"] or match["neg2"] or match["neg3"] else "pos"
     return ""
 
 
@@ -678,7 +762,9 @@ def join(text: str, spans: list[Claim]) -> list[Claim]:
         last = joined[-1] if joined else None
         if (last and not claim.verdict and not last.verdict and last.end <= claim.start
                 and (last.own and claim.own or not (last.headed or claim.headed))
-                and joins(text[last.end : claim.start]) and not set(last.letters) & set(claim.letters)):
+                and (joins(text[last.end : claim.start]) or last.rank == claim.rank == TEXT
+                     and TEXT_COMMA.fullmatch(text, last.end, claim.start) and text[last.start : claim.end].isascii())
+                and (not set(last.letters) & set(claim.letters) or last.letters == claim.letters)):  # 肝素（A）
             last.letters = "".join(sorted(last.letters + claim.letters))
             last.end, last.rank = claim.end, max(last.rank, claim.rank) if last.rank != TEXT else claim.rank
             last.negative = last.negative or claim.negative
