@@ -4,15 +4,19 @@
 # make bench  — the speed and memory benchmarks against their baselines (minutes; not part of test)
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := python3 -m uv
+# an activated venv (even .venv itself, which has no pip) must not be the python that runs uv
+SYSTEM_PATH := $(if $(VIRTUAL_ENV),$(subst $(VIRTUAL_ENV)/bin:,,$(PATH)),$(PATH))
+SYSTEM := env -u VIRTUAL_ENV PATH="$(SYSTEM_PATH)"
+UV := $(SYSTEM) python3 -m uv
 
 .PHONY: setup demo test bench dataset-info clean
 
 setup: $(VENV)/.synced
 
 $(VENV)/.synced: pyproject.toml uv.lock
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --python 3.11
+	@$(UV) --version >/dev/null 2>&1 || $(SYSTEM) python3 -m pip install --quiet uv
+	@echo "uv sync --frozen --python 3.11"
+	@$(UV) sync --frozen --python 3.11
 	@touch $@
 
 demo: setup

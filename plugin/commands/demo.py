@@ -1,7 +1,8 @@
 """`lfd demo`: the main job end to end on CPU, three domains, with the tiny stand-in model.
 
 Bundled raw samples (data/samples/: med_norm, med_mrg, safety_exam) -> `lfd convert` into one data folder
--> tiny Qwen2 -> the REAL `llamafactory-cli train` with the shipped recipes (CPU overrides only): one LoRA
+-> tiny Qwen2 -> the REAL `llamafactory-cli train` with the shipped recipes (overridden on the command line:
+CPU_OVERRIDES, the data folder, steps, max_new_tokens, and for the random stand-in each Tuning's stand_in): one LoRA
 (med_norm_lora.yaml) and one full fine-tune (safety_full.yaml on safety_exam + med_mrg) -> the real predict
 step for the base and the tuned model on each test split -> `lfd compare` per split -> one overview page
 (index.html) and summary.md. The llamafactory-cli runs go two at a time, one core each: with a tiny
@@ -272,7 +273,8 @@ def run(args) -> int:
         step(2, total, f"building the tiny stand-in model in {model} (random weights: it learns formats, not medicine)")
         from ..tiny_model import build_tiny_model
 
-        build_tiny_model(model, corpus=[data / f"{s.name}_{part}.jsonl" for s in SPLITS for part in ("train", "test")])
+        # the vocabulary learns the training splits only: the test items stay as unseen to it as to the model
+        build_tiny_model(model, corpus=[data / f"{s.name}_train.jsonl" for s in SPLITS])
 
     jobs, tuned, predictions = plan(args, work, model)
     step(3, total, f"fine-tuning and predicting: {len(jobs)} llamafactory-cli runs, {WORKERS} at a time "
@@ -323,7 +325,7 @@ def write_reports(args, reports: Path, work: Path, model: Path, splits, jobs: li
     else:
         notes = [STAND_IN_NOTE, f"The same pipeline on a real model: `{REAL_MODEL[0]}`, then `{REAL_MODEL[1]}`."]
     notes.append("Bundled raw samples were converted with `lfd convert`, fine-tuned by the real "
-                 "`llamafactory-cli train` with the shipped recipes (CPU overrides only), predicted greedily by the "
+                 "`llamafactory-cli train` with the shipped recipes (what each run overrides is listed below), predicted greedily by the "
                  "base and the tuned model and scored with `lfd compare`: scores ×100 with 95% intervals (exact "
                  "for 0/1 metrics), Δ = tuned − base on the items both runs score with a paired interval, p = exact "
                  "McNemar (0/1 metrics) or sign-flip test. Each split is judged by its primary metric; the others are "

@@ -3,6 +3,8 @@
 Parsing runs in ONE subprocess for all recipes (importing LLaMA-Factory takes ~20 s here, and
 `get_train_args` changes global logging/seed state), through the same `read_args` path as
 `llamafactory-cli train RECIPE key=value...`. Only the unavoidable CPU overrides are added.
+The same subprocess reports LLaMA-Factory's template registry and runs its `merge_dataset` on the
+interleave settings of the mixing recipe, so the checks beyond its parser need no second import.
 """
 
 import json
@@ -22,15 +24,30 @@ RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
 CPU_OVERRIDES = ["bf16=false"]  # bf16 needs a GPU; everything else in a recipe must parse as is
 # a command line (optionally behind env vars such as FORCE_TORCHRUN=1), not a mention
 COMMAND = re.compile(r"^#\s+(?:[A-Z_]+=\S+\s+)*llamafactory-cli train (recipes/\S+\.yaml)(.*)$")
+# the same, quoted in prose: "after `llamafactory-cli train recipes/med_lora.yaml`"
+INLINE = re.compile(r"`(?:[A-Z_]+=\S+\s+)*llamafactory-cli train (recipes/\S+\.yaml)([^`]*)`")
+OVERRIDE = re.compile(r"\b[a-z_]+=\S")  # key=value: only parsed command lines may carry one
+MIX_RECIPE, MIX_DOMAIN = "med_lora_mix.yaml", "med_dialog_train"
+LEAN = re.compile(r"([\d.]+,[\d.]+) leans on the domain")
 SECTIONS = ["### model", "### method", "### dataset", "### output"]
 
 PARSE = """
 import json, sys
-from llamafactory.hparams import get_train_args
+from collections import Counter
+from datasets import Dataset
+from llamafactory.data.data_utils import merge_dataset
+from llamafactory.data.template import TEMPLATES
+from llamafactory.hparams import DataArguments, get_train_args
 
-runs, out = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+job, out = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+mixes = []
+for mix in job["mixes"]:  # each dataset: 1,000 rows tagged with its name, merged as the recipe says
+    names = mix["dataset"].split(",")
+    args = DataArguments(dataset=mix["dataset"], mix_strategy=mix["mix_strategy"], interleave_probs=mix["interleave_probs"])
+    merged = merge_dataset([Dataset.from_dict({"source": [name] * 1000}) for name in names], args, seed=42)
+    mixes.append(dict(Counter(merged["source"])))
 results = []
-for argv in runs:
+for argv in job["runs"]:
     sys.argv = ["llamafactory-cli", *argv]  # what `llamafactory-cli train` leaves for read_args()
     try:
         parsed = get_train_args()
@@ -39,7 +56,7 @@ for argv in runs:
         continue
     keys = [arg.split("=", 1)[0] for arg in argv[1:]]
     results.append({key: next((getattr(p, key) for p in parsed if hasattr(p, key)), "?") for key in keys})
-json.dump(results, open(out, "w", encoding="utf-8"), default=str)
+json.dump({"runs": results, "templates": sorted(TEMPLATES), "mixes": mixes}, open(out, "w", encoding="utf-8"), default=str)
 """
 
 
@@ -49,9 +66,43 @@ def header(recipe: Path) -> list[str]:
 
 
 def documented_commands(recipe: Path) -> list[tuple[str, tuple[str, ...]]]:
-    """(recipe path, overrides) of every `llamafactory-cli train recipes/...` line in the header."""
-    found = (COMMAND.match(line) for line in header(recipe))
-    return [(match[1], tuple(shlex.split(match[2]))) for match in found if match]
+    """(recipe path, overrides) of every `llamafactory-cli train recipes/...` in the header: command lines and quoted ones."""
+    found = []
+    for line in header(recipe):
+        found += [COMMAND.match(line)] if COMMAND.match(line) else list(INLINE.finditer(line))
+    return [(match[1], tuple(shlex.split(match[2]))) for match in found]
+
+
+def all_commands() -> list[tuple[str, tuple[str, ...]]]:
+    """Every recipe as is, and every command any header documents, each once (one naming a missing recipe fails
+    test_documented_commands_parse)."""
+    commands = [(f"recipes/{recipe.name}", ()) for recipe in RECIPES]
+    commands += [command for recipe in RECIPES for command in documented_commands(recipe)]
+    return [command for command in dict.fromkeys(commands) if (ROOT / command[0]).is_file()]
+
+
+def effective(path: str, overrides=()) -> dict:
+    """The settings `llamafactory-cli train PATH OVERRIDES...` runs with: read_args' own OmegaConf merge."""
+    from omegaconf import OmegaConf
+
+    merged = OmegaConf.merge(OmegaConf.load(ROOT / path), OmegaConf.from_cli(list(overrides)))
+    return OmegaConf.to_container(merged)
+
+
+def show(path: str, overrides=()) -> str:
+    return " ".join(["llamafactory-cli train", path, *overrides])
+
+
+def commands_by_kind() -> tuple[dict, dict]:
+    """(train, predict) commands: {(path, overrides): effective settings}."""
+    train, predict = {}, {}
+    for command in all_commands():
+        settings = effective(*command)
+        if settings.get("do_train"):
+            train[command] = settings
+        elif settings.get("do_predict"):
+            predict[command] = settings
+    return train, predict
 
 
 def run_key(recipe: Path, overrides=()) -> str:
@@ -62,9 +113,9 @@ def config(recipe: Path) -> dict:
     return yaml.safe_load(recipe.read_text(encoding="utf-8"))
 
 
-def cpu_overrides(recipe: Path) -> list[str]:
+def cpu_overrides(recipe: Path, overrides=()) -> list[str]:
     """bf16 off; DeepSpeed needs torchrun on GPUs, so its config file is checked separately (below)."""
-    return CPU_OVERRIDES + ["deepspeed=null"] * bool(config(recipe).get("deepspeed"))
+    return CPU_OVERRIDES + ["deepspeed=null"] * bool(effective(recipe, overrides).get("deepspeed"))
 
 
 @pytest.fixture(scope="session")
@@ -74,19 +125,23 @@ def parsed(tiny_model, tmp_path_factory):
     bogus = work / "unknown_key.yaml"
     bogus.write_text(RECIPES[0].read_text(encoding="utf-8") + "\nno_such_knob: 1\n", encoding="utf-8")
     runs = {run_key(bogus): [str(bogus), *cpu_overrides(RECIPES[0])]}
-    for recipe in RECIPES:
-        runs[run_key(recipe)] = [str(recipe), *cpu_overrides(recipe)]
-        for path, overrides in documented_commands(recipe):
-            runs[run_key(ROOT / path, overrides)] = [str(ROOT / path), *overrides, *cpu_overrides(ROOT / path)]
+    for path, overrides in all_commands():
+        runs[run_key(ROOT / path, overrides)] = [str(ROOT / path), *overrides, *cpu_overrides(ROOT / path, overrides)]
     cpu = [f"model_name_or_path={tiny_model}"]
-    (work / "runs.json").write_text(json.dumps([argv + cpu for argv in runs.values()]), encoding="utf-8")
+    mix = config(ROOT / "recipes" / MIX_RECIPE)
+    lean = LEAN.search((ROOT / "recipes" / MIX_RECIPE).read_text(encoding="utf-8"))
+    mixes = [{key: mix[key] for key in ("dataset", "mix_strategy")} | {"interleave_probs": probs}
+             for probs in (mix["interleave_probs"], lean[1] if lean else None)]
+    job = {"runs": [argv + cpu for argv in runs.values()], "mixes": mixes}
+    (work / "runs.json").write_text(json.dumps(job), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", PARSE, str(work / "runs.json"), str(work / "results.json")],
         cwd=work, capture_output=True, text=True, timeout=600,
         env={**os.environ, "LLAMAFACTORY_VERBOSITY": "WARN"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return dict(zip(runs, json.loads((work / "results.json").read_text(encoding="utf-8"))))
+    results = json.loads((work / "results.json").read_text(encoding="utf-8"))
+    return dict(zip(runs, results["runs"])) | {"templates": results["templates"], "mixes": results["mixes"]}
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.name)
@@ -107,6 +162,67 @@ def test_documented_commands_parse(parsed, recipe):
                 assert result[key] is None, f"{key}=null did not clear {key}"
 
 
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.name)
+def test_every_header_command_is_parsed(recipe):
+    """A `llamafactory-cli` the tests cannot see, or key=value overrides in prose ("... plus key=value"), go unchecked."""
+    for line in header(recipe):
+        commands = 1 if COMMAND.match(line) else len(INLINE.findall(line))
+        assert line.count("llamafactory-cli") == commands, f"{recipe.name}: not a `llamafactory-cli train recipes/X.yaml` command: {line}"
+        if not COMMAND.match(line):
+            assert not OVERRIDE.search(INLINE.sub("", line)), f"{recipe.name}: overrides outside a command line: {line}"
+
+
+def test_predict_commands_write_their_own_output_dir():
+    """Two predictions into one output_dir replace each other (overwrite_output_dir: true); one into a train dir mixes them."""
+    train, predict = commands_by_kind()
+    assert predict, "no predict command found"
+    writers = {}
+    for command, settings in predict.items():
+        writers.setdefault(settings["output_dir"], []).append(show(*command))
+    assert {out: cmds for out, cmds in writers.items() if len(cmds) > 1} == {}
+    train_dirs = {settings["output_dir"] for settings in train.values()}
+    assert sorted(set(writers) & train_dirs) == []
+
+
+def test_predict_commands_load_what_a_train_recipe_saves():
+    """An adapter is some LoRA train recipe's output_dir on its base model and template; adapter null means the base
+    model (models/...) or a full/freeze train recipe's output_dir, which LLaMA-Factory's parser does not check."""
+    train, predict = commands_by_kind()
+    saved = {settings["output_dir"]: settings for settings in train.values()}
+    for command, settings in predict.items():
+        adapter, model = settings.get("adapter_name_or_path"), settings["model_name_or_path"]
+        source = saved.get(adapter if adapter else model)
+        if adapter:
+            assert source is not None, f"{show(*command)}: adapter {adapter} is no train recipe's output_dir"
+            assert source["finetuning_type"] in ("lora", "oft"), f"{show(*command)}: {adapter} holds no adapter"
+            assert model == source["model_name_or_path"], f"{show(*command)}: adapter trained on another base model"
+        elif not model.startswith("models/"):
+            assert source is not None, f"{show(*command)}: model {model} is no train recipe's output_dir"
+            assert source["finetuning_type"] in ("full", "freeze"), f"{show(*command)}: {model} holds an adapter only"
+        if source is not None:
+            assert settings["template"] == source["template"], f"{show(*command)}: trained with another template"
+
+
+def test_templates_are_registered(parsed):
+    """LLaMA-Factory's parser accepts any template name; loading fails only later, on the GPU."""
+    unknown = {show(*command): effective(*command).get("template") for command in all_commands()
+               if effective(*command).get("template") not in parsed["templates"]}
+    assert unknown == {}
+
+
+def test_mix_probabilities_follow_dataset_order(parsed):
+    """interleave_probs pair with `dataset:` in order (LLaMA-Factory's merge_dataset); the lean the comment names favours the domain."""
+    settings = config(ROOT / "recipes" / MIX_RECIPE)
+    names = settings["dataset"].split(",")
+    assert MIX_DOMAIN in names and settings["mix_strategy"].startswith("interleave")
+    as_set, leaning = parsed["mixes"]
+    share = {name: as_set.get(name, 0) / sum(as_set.values()) for name in names}
+    for name, prob in zip(names, map(float, str(settings["interleave_probs"]).split(","))):
+        assert abs(share[name] - prob) < 0.05, (share, settings["interleave_probs"])
+    assert leaning and max(leaning, key=leaning.get) == MIX_DOMAIN, f"the '... leans on the domain' probs give {leaning}"
+    assert leaning[MIX_DOMAIN] / sum(leaning.values()) > 0.6
+
+
 def test_unknown_keys_are_rejected(parsed):
     [error] = [result["error"] for key, result in parsed.items() if key.startswith("unknown_key.yaml")]
     assert "no_such_knob" in error
@@ -124,18 +240,20 @@ def test_recipe_layout(recipe):
         assert config.get("do_sample") is False, "predictions must be greedy (do_sample: false)"
 
 
-@pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.name)
-def test_every_dataset_named_is_registered(recipe):
+@pytest.mark.parametrize("command", all_commands(), ids=lambda command: " ".join([command[0][8:], *command[1]]))
+def test_every_dataset_named_is_registered(command):
     """`dataset` / `eval_dataset` must be entries of the dataset_info.json in `dataset_dir` (from the repo root)."""
-    settings = config(recipe)
+    settings = effective(*command)
     info = json.loads((ROOT / settings.get("dataset_dir", "data") / "dataset_info.json").read_text(encoding="utf-8"))
     names = [n.strip() for key in ("dataset", "eval_dataset") for n in str(settings.get(key) or "").split(",") if n.strip()]
     assert names and [name for name in names if name not in info] == []
 
 
-@pytest.mark.parametrize("recipe", [r for r in RECIPES if config(r).get("deepspeed")], ids=lambda path: path.name)
-def test_deepspeed_config_is_shipped(recipe):
-    path = ROOT / config(recipe)["deepspeed"]
+@pytest.mark.parametrize("command", [c for c in all_commands() if effective(*c).get("deepspeed")],
+                         ids=lambda command: " ".join([command[0][8:], *command[1]]))
+def test_deepspeed_config_is_shipped(command):
+    path = ROOT / effective(*command)["deepspeed"]
+    assert path.is_file(), f"{show(*command)}: {path} does not exist"
     settings = json.loads(path.read_text(encoding="utf-8"))
     assert settings["zero_optimization"]["stage"] == 3
     assert settings["train_micro_batch_size_per_gpu"] == "auto"  # filled in from the recipe by transformers

@@ -48,6 +48,10 @@ def board_train_args(config: dict) -> dict:
     if get("top.quantization_bit") != "none":
         args["quantization_bit"] = int(get("top.quantization_bit"))
         args["quantization_method"] = get("top.quantization_method")
+    if args["finetuning_type"] == "freeze":
+        args.update(freeze_trainable_layers=get("train.freeze_trainable_layers"),
+                    freeze_trainable_modules=get("train.freeze_trainable_modules"),
+                    freeze_extra_modules=get("train.freeze_extra_modules") or None)
     if args["finetuning_type"] == "lora":
         args.update(lora_rank=get("train.lora_rank"), lora_alpha=get("train.lora_alpha"),
                     lora_target=get("train.lora_target") or "all")
