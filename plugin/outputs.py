@@ -7,7 +7,8 @@ leave an earlier run's ``<name>_test`` split beside a training split that now ho
 
 At the end, under the folder's lock (:func:`commit`): a data file of the same name whose bytes differ
 (an earlier conversion of other data, or a file made by hand that no entry names) is refused unless
-``--force``, and then reported as replaced; the same bytes again are left as they are ("unchanged").
+``--force``, and then reported as replaced, with its old and new record counts; the same bytes again
+are left as they are ("unchanged").
 The data files, the rejects, the removal of a stale test split (with ``--force``) and
 dataset_info.json are then committed in one :class:`.io.atomic.AtomicFiles` transaction.
 """
@@ -94,6 +95,17 @@ def refuse_rejects_over_data(rejects: Path | None, info_path: Path, existing: di
                         "replace that dataset — pick another file for --rejects")
 
 
+def count_records(path: Path | None) -> str:
+    """The records of a JSONL data file (its non-blank lines), "?" when it cannot be read."""
+    if path is None:
+        return "?"
+    try:
+        with open(path, "rb") as handle:
+            return str(sum(1 for line in handle if line.strip()))
+    except OSError:
+        return "?"
+
+
 def check_before(args: argparse.Namespace, name: str, paths: dict[str, Path], info_path: Path, entries: dict,
                  with_test: bool) -> None:
     """Everything about the outputs that can be refused before a record is read."""
@@ -129,7 +141,8 @@ def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[st
                 raise UserError(f"{path}: already exists with different data, {made}; pass --force to replace "
                                 "it, or --name to write another file")
             replaced.append(f"{name}_{split}")
-            notes.append(f"replaced {path} (--force)")
+            counts = f"{count_records(Path(os.path.realpath(path)))} → {count_records(out.pending(path))} records"
+            notes.append(f"{path}: replaced ({counts}; --force)")
         if not with_test:
             entry, file = stale_test(name, paths, existing)
             if (entry or file) and not args.force:

@@ -33,11 +33,30 @@ ROLES = {"system", "user", "human", "assistant", "observation"}
 
 def predictions_file(path: Path) -> Path:
     """``path``, or the generated_predictions.jsonl inside it when it is predict's output_dir."""
-    inside = Path(path) / "generated_predictions.jsonl"
+    inside = Path(path) / PREDICTIONS_NAME
     try:
-        return inside if inside.is_file() else Path(path)
+        if inside.is_file() or not Path(path).is_dir():
+            return inside if inside.is_file() else Path(path)
     except OSError:  # e.g. a name too long: not a folder of predictions; reading it says what is wrong
         return Path(path)
+    raise UserError(f"{path}: a folder without {PREDICTIONS_NAME}; {folder_candidates(Path(path))}")
+
+
+PREDICTIONS_NAME = "generated_predictions.jsonl"
+SHOWN_CANDIDATES = 3  # .jsonl files named when a folder holds no generated_predictions.jsonl
+
+
+def folder_candidates(folder: Path) -> str:
+    """What a folder without generated_predictions.jsonl holds that could be it, and the fix."""
+    try:
+        found = sorted(p.name for p in folder.iterdir() if p.suffix == ".jsonl" and p.is_file())
+    except OSError:
+        found = []
+    if not found:
+        return "it holds no .jsonl file; pass the output_dir of the predict run (do_predict) or the predictions file"
+    shown = ", ".join(found[:SHOWN_CANDIDATES]) + (f" and {len(found) - SHOWN_CANDIDATES} more"
+                                                   if len(found) > SHOWN_CANDIDATES else "")
+    return f"it holds {shown}; pass the predictions file itself, e.g. {folder / found[0]}"
 
 
 def read_predictions(path: Path) -> list[Prediction]:

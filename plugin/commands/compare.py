@@ -8,6 +8,7 @@ the work is done by :mod:`..predictions`, :mod:`..scoring`, :mod:`..statistics` 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..errors import UserError
@@ -20,7 +21,7 @@ from ..report.terminal import print_comparison, print_flips
 from ..scoring import compare_scores, score_all
 from ..statistics import SEED
 from .arguments import add_command
-from .eval import add_scoring_options, check_reports, declared_primary, write_lines
+from .eval import add_scoring_options, check_reports, declared_primary, stdout_report, to_stdout, write_lines, write_stdout
 
 EXAMPLE = ("lfd compare saves/med_norm/base/predict saves/med_norm/lora/predict --dataset med_norm "
            "--html compare.html")
@@ -48,6 +49,7 @@ def per_item_rows(base, tuned, scores):
 
 
 def run(args) -> int:
+    piped = stdout_report(args)
     paths = [predictions_file(args.base), predictions_file(args.tuned)]
     if same_file(paths[0], paths[1]):
         raise UserError(f"{paths[0]}: BASE and TUNED are the same file; pass the two runs' predictions")
@@ -72,17 +74,21 @@ def run(args) -> int:
         "tuned": str(paths[1]),
     }
     with AtomicFiles() as files:
-        if args.per_item:
+        if args.per_item and not to_stdout(args.per_item):
             write_lines(files.open(args.per_item), per_item_rows(base, tuned, scores))
-        if args.out:
-            files.open(args.out).write(dumps_json(compare_report(context, base, tuned, scores, comparison)))
+        report = compare_report(context, base, tuned, scores, comparison) if args.out or args.json else None
+        if args.out and not to_stdout(args.out):
+            files.open(args.out).write(dumps_json(report))
         if args.html:
             files.open(args.html).write(printable_text(render(compare_page(context, base, tuned, scores, comparison))))
         files.commit()
     checked = f", checked against {dataset}" if dataset else ""
-    print(f"{len(base)} items paired by {paired_by}{checked}: base {paths[0]}, tuned {paths[1]}")
-    print_comparison(scores, comparison)
-    print_flips(base, tuned, comparison)
+    print(f"{len(base)} items paired by {paired_by}{checked}: base {paths[0]}, tuned {paths[1]}",
+          file=sys.stderr)  # a status line: stdout holds the results
+    table = sys.stderr if piped else sys.stdout
+    print_comparison(scores, comparison, out=table)
+    print_flips(base, tuned, comparison, out=table)
+    write_stdout(piped, report, per_item_rows(base, tuned, scores))
     return 0
 
 

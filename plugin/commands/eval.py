@@ -34,9 +34,30 @@ for 0/1 metrics, else a percentile bootstrap over the items (--bootstrap resampl
 to the digits its Monte-Carlo error leaves stable; and the split's primary metric."""
 
 
+STDOUT = "-"  # --out - / --per-item -: written to stdout, not to a file
+
+
+def to_stdout(path: Path | None) -> bool:
+    """Whether an output option was given as ``-`` (stdout)."""
+    return path is not None and str(path) == STDOUT
+
+
 def report_outputs(args) -> list[tuple[str, Path]]:
-    """The report files `lfd eval` / `lfd compare` were asked to write, by option."""
-    return [(option, getattr(args, option[2:].replace("-", "_"), None)) for option in ("--out", "--per-item", "--html")]
+    """The report files `lfd eval` / `lfd compare` were asked to write, by option (``-``, stdout, left out)."""
+    pairs = [(option, getattr(args, option[2:].replace("-", "_"), None)) for option in ("--out", "--per-item", "--html")]
+    return [(option, None if to_stdout(path) else path) for option, path in pairs]
+
+
+def stdout_report(args) -> str | None:
+    """What goes to stdout instead of the table: "json" (--json or --out -), "per-item" (--per-item -) or None."""
+    if to_stdout(args.html):
+        raise UserError("--html -: the page cannot go to stdout; pass a file name, e.g. --html report.html")
+    json_out = args.json or to_stdout(args.out)
+    if json_out and to_stdout(args.per_item):
+        given = "--out -" if to_stdout(args.out) else "--json"
+        raise UserError(f"{given} and --per-item -: both would go to stdout; write one of them to a file, "
+                        "e.g. --per-item items.jsonl")
+    return "json" if json_out else "per-item" if to_stdout(args.per_item) else None
 
 
 def read_inputs(args) -> list[tuple[str, Path]]:
@@ -74,6 +95,7 @@ def write_lines(handle, rows) -> None:
 
 
 def run(args) -> int:
+    piped = stdout_report(args)
     predictions = predictions_file(args.predictions)
     check_reports(args, [predictions], ["predictions"])
     loaded = load_runs(args, [predictions])
@@ -81,23 +103,34 @@ def run(args) -> int:
     scores = score_all(items, chosen, args.bootstrap)
     scores.primary = declared_primary(loaded, scores) or scores.primary
     with AtomicFiles() as files:  # the reports appear together, or none of them
-        if args.per_item:
-            rows = ({"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
-                    for item, item_scores in zip(items, scores.per_item))
+        rows = ({"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
+                for item, item_scores in zip(items, scores.per_item))
+        if args.per_item and not to_stdout(args.per_item):
             write_lines(files.open(args.per_item), rows)
-        if args.out:
-            report = eval_report(items, scores, chosen, predictions, dataset, args.bootstrap)
+        report = eval_report(items, scores, chosen, predictions, dataset, args.bootstrap) if args.out or args.json else None
+        if args.out and not to_stdout(args.out):
             files.open(args.out).write(dumps_json(report))
         if args.html:
             page = eval_page(items, scores, chosen, predictions, dataset, args.bootstrap)
             files.open(args.html).write(printable_text(render(page)))
         files.commit()
-    print(f"{len(items)} predictions from {predictions}" + (f", checked against {dataset}" if dataset else ""))
+    print(f"{len(items)} predictions from {predictions}" + (f", checked against {dataset}" if dataset else ""),
+          file=sys.stderr)  # a status line: stdout holds the results
     if not dataset:
         print(f"note: {len(items)} items were not checked against a test split (missing or extra lines go "
               "unnoticed, labels are taken as they are); pass --dataset NAME", file=sys.stderr)
-    print_scores(scores)
+    print_scores(scores, out=sys.stderr if piped else sys.stdout)
+    write_stdout(piped, report, rows)
     return 0
+
+
+def write_stdout(piped: str | None, report: dict | None, rows) -> None:
+    """--json / --out -: the report JSON on stdout; --per-item -: the item lines."""
+    if piped == "json":
+        sys.stdout.write(dumps_json(report))
+    elif piped == "per-item":
+        write_lines(sys.stdout, rows)
+    sys.stdout.flush()
 
 
 def evaluators_help() -> str:
@@ -119,11 +152,14 @@ def add_scoring_options(parser) -> None:
                         help="e.g. exact_match:ignore_case=true; repeatable; overrides the dataset's options")
     parser.add_argument("--bertscore-model", type=Path, metavar="PATH",
                         help="add BERTScore with this local model (e.g. models/bert-base-chinese: `lfd fetch bert-base-chinese`)")
-    parser.add_argument("--out", type=Path, metavar="REPORT.json", help="write metrics, CIs and settings as JSON")
+    parser.add_argument("--out", type=Path, metavar="REPORT.json",
+                        help="write metrics, CIs and settings as JSON (- : to stdout, the table to stderr)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the --out report JSON to stdout instead of the table (the table goes to stderr)")
     parser.add_argument("--html", type=Path, metavar="REPORT.html",
                         help="write a self-contained HTML page with charts and example items")
     parser.add_argument("--per-item", type=Path, metavar="FILE",
-                        help="write each item's scores as JSON lines (lfd compare: both runs' on one line)")
+                        help="write each item's scores as JSON lines (lfd compare: both runs' on one line; - : stdout)")
     parser.add_argument("--bootstrap", type=positive_int, default=BOOTSTRAP_SAMPLES, metavar="N",
                         help=f"bootstrap resamples for the intervals of graded metrics and paired differences, and sign flips "
                              f"of the permutation test (default {BOOTSTRAP_SAMPLES}, seed {SEED})")

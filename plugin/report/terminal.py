@@ -12,9 +12,10 @@ from ..scoring import FLIP_KINDS, Comparison, Scores
 SHOWN_FLIPS = 5  # flipped items printed per direction
 
 
-def print_table(columns: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> None:
-    """A rich table on a terminal; plain aligned columns when piped (greppable, stable)."""
-    if sys.stdout.isatty():
+def print_table(columns: list[str], rows: list[list[str]], right: set[int] = frozenset(), out=None) -> None:
+    """A rich table on a terminal; plain aligned columns when piped (greppable, stable). ``out``: default stdout."""
+    out = out or sys.stdout
+    if out.isatty():
         try:
             from rich.console import Console
             from rich.table import Table
@@ -26,12 +27,12 @@ def print_table(columns: list[str], rows: list[list[str]], right: set[int] = fro
                 column.justify = "right" if index in right else "left"
             for row in rows:
                 table.add_row(*row)
-            Console().print(table)
+            Console(file=out).print(table)
             return
     widths = [max(_display_width(cells[i]) for cells in [columns, *rows]) for i in range(len(columns))]
     for cells in [columns, *rows]:
         gaps = [" " * (w - _display_width(c)) for c, w in zip(cells, widths)]
-        print("  ".join(g + c if i in right else c + g for i, (c, g) in enumerate(zip(cells, gaps))).rstrip())
+        print("  ".join(g + c if i in right else c + g for i, (c, g) in enumerate(zip(cells, gaps))).rstrip(), file=out)
 
 
 def _display_width(text: str) -> int:
@@ -58,17 +59,17 @@ def interval_note(scores: Scores) -> str:
     return "95% intervals, printed to their stable digits: " + "; ".join(parts) if parts else ""
 
 
-def print_scores(scores: Scores) -> None:
+def print_scores(scores: Scores, out=None) -> None:
     rows = [
         [name, f"{value:.4f}", format_ci(scores.ci95.get(name), scores.decimals.get(name, 4)),
          str(scores.counts.get(name, 0))]
         for name, value in scores.metrics.items()
     ]
-    print_table(["metric", "value", "95% CI", "n"], rows, right={1, 3})
-    print(f"primary metric: {scores.primary}. {interval_note(scores)}")
+    print_table(["metric", "value", "95% CI", "n"], rows, right={1, 3}, out=out)
+    print(f"primary metric: {scores.primary}. {interval_note(scores)}", file=out or sys.stdout)
 
 
-def print_comparison(scores, comparison: Comparison) -> None:
+def print_comparison(scores, comparison: Comparison, out=None) -> None:
     rows = []
     for name in dict.fromkeys([*scores[0].metrics, *scores[1].metrics]):
         values = [f"{s.metrics[name]:.4f} {format_ci(s.ci95.get(name), s.decimals.get(name, 4))}"
@@ -84,21 +85,21 @@ def print_comparison(scores, comparison: Comparison) -> None:
         else:
             rows.append([name, *values, "-", "-", "-", "0"])
     print_table(["metric", "base [95% CI]", "tuned [95% CI]", "tuned - base [95% CI]", "p",
-                 "fixed / broken", "pairs"], rows, right={4, 5, 6})
+                 "fixed / broken", "pairs"], rows, right={4, 5, 6}, out=out)
     print(f"primary metric: {comparison.primary} (its p decides); the other metrics are exploratory, their p "
           "Holm-adjusted. p: exact McNemar for 0/1 metrics, sign-flip permutation test otherwise. "
-          "Differences are on the items both runs score.")
+          "Differences are on the items both runs score.", file=out or sys.stdout)
 
 
-def print_flips(base: list[Prediction], tuned: list[Prediction], comparison: Comparison) -> None:
+def print_flips(base: list[Prediction], tuned: list[Prediction], comparison: Comparison, out=None) -> None:
     """The first flipped items of the primary metric (when it is 0/1)."""
     if not comparison.flipped:
         return
     name, *flipped = comparison.flipped
     for kind, indices in zip(FLIP_KINDS, flipped):
         if indices:
-            print(f"\n{kind} by tuned ({name}), {min(len(indices), SHOWN_FLIPS)} of {len(indices)}:")
+            print(f"\n{kind} by tuned ({name}), {min(len(indices), SHOWN_FLIPS)} of {len(indices)}:", file=out or sys.stdout)
         for i in indices[:SHOWN_FLIPS]:
             prompt = short(prompt_excerpt(base[i].prompt, base[i].record))
             print(f"  line {base[i].line}: {prompt!r}  label {short(base[i].label)!r}  "
-                  f"base {short(base[i].predict)!r}  tuned {short(tuned[i].predict)!r}")
+                  f"base {short(base[i].predict)!r}  tuned {short(tuned[i].predict)!r}", file=out or sys.stdout)

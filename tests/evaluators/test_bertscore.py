@@ -214,8 +214,10 @@ def test_lfd_eval_offline_with_the_model_option(minilm, tmp_path):
     args = ["eval", str(predictions), "-e", f"bertscore:model={minilm}", "--out", str(tmp_path / "report.json")]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(command + args, check=False, capture_output=True, text=True, encoding="utf-8", env=env)
-    # nothing on stderr but lfd's own notes (no --dataset given): no progress bars, no empty-text warnings
-    assert done.returncode == 0 and [line for line in done.stderr.splitlines() if not line.startswith("note: ")] == []
+    # nothing on stderr but lfd's status line and notes (no --dataset given): no progress bars, no empty-text warnings
+    status = f"7 predictions from {predictions}"
+    assert done.returncode == 0 and [line for line in done.stderr.splitlines()
+                                     if not line.startswith("note: ") and line != status] == []
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     expected = bertscore([p for p, _ in pairs], [x for _, x in pairs], str(minilm))
     assert list(report["metrics"]) == list(KEYS)

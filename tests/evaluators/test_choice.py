@@ -342,7 +342,7 @@ def test_lfd_eval_on_a_choice_test_split(tmp_path, lfd):
 
     code, out, err = lfd("eval", tmp_path / "preds.jsonl", "--dataset", "med_mcq_test",
                          "--dataset-info", tmp_path / "info.json", "--out", tmp_path / "report.json")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, f"5 predictions from {tmp_path / 'preds.jsonl'}, checked against med_mcq_test\n")
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["evaluators"] == ["choice"]
     assert report["metrics"] == pytest.approx(

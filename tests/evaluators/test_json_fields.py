@@ -415,7 +415,7 @@ def test_lfd_eval_on_a_med_mrg_test_split(tmp_path, lfd):
     code, out, err = lfd("eval", tmp_path / "preds.jsonl", "--dataset", "med_mrg_test", "--dataset-info",
                          tmp_path / "dataset_info.json", "--out", tmp_path / "report.json",
                          "--per-item", tmp_path / "items.jsonl")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, f"4 predictions from {tmp_path / 'preds.jsonl'}, checked against med_mrg_test\n")
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     metrics = report["metrics"]
     assert report["evaluators"] == ["json_fields"] and report["dataset"] == "med_mrg_test"

@@ -43,8 +43,8 @@ def assert_one_line_error(result, *fragments):
 def test_cli_end_to_end(runs, lfd):
     code, out, err = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match",
                          "--out", "report.json", "--html", "report.html")
-    assert (code, err) == (0, "")
-    assert out.startswith("8 items paired by prompt: base base.jsonl, tuned tuned.jsonl\n")
+    assert (code, err) == (0, "8 items paired by prompt: base base.jsonl, tuned tuned.jsonl\n")  # status: stderr
+    assert out.startswith("metric ")  # stdout: the results
     assert "exact_match  0.3750 [" in out and "+0.3750 [" in out
 
     report = json.loads((runs / "report.json").read_text(encoding="utf-8"))
@@ -89,8 +89,8 @@ def test_dataset_pairs_by_test_split_order_across_templates(runs, lfd):
     (runs / "dataset_info.json").write_text(json.dumps({"norm_test": entry}), encoding="utf-8")
     jsonl(runs / "tuned.jsonl", rows(TUNED, template=lambda q: f"[gMASK]<sop><|user|>\n{q}<|assistant|>"))
     code, out, err = lfd("compare", "base.jsonl", "tuned.jsonl", "--dataset", "norm", "--out", "report.json")
-    assert (code, err) == (0, "")
-    assert "8 items paired by test-split order, checked against norm_test" in out
+    assert code == 0 and err == ("8 items paired by test-split order, checked against norm_test: "
+                                 "base base.jsonl, tuned tuned.jsonl\n")
     report = json.loads((runs / "report.json").read_text(encoding="utf-8"))
     assert report["mcnemar"]["exact_match"]["fixed"] == 4 and report["dataset"] == "norm_test"
 
@@ -138,7 +138,7 @@ def test_blank_prompts_need_the_dataset(runs, lfd):
 
 def test_per_item_writes_both_runs_scores_of_each_pair(runs, lfd):
     code, _, err = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", "--per-item", "items.jsonl")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "8 items paired by prompt: base base.jsonl, tuned tuned.jsonl\n")
     rows = [json.loads(line) for line in (runs / "items.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [row["base"]["line"] for row in rows] == list(range(1, 9))  # in base order, tuned paired by prompt
     assert [row["label"] for row in rows] == [x + "\n" for x in LABELS]
@@ -182,3 +182,28 @@ def test_a_wrong_answer_is_never_fixed_because_the_no_answer_rate_improved(tmp_p
     assert not change["primary"] and change["p_adjusted"] >= change["p"] == 0.5
     # cards: the primary metric first, whatever moved most
     assert page.index("choice_accuracy</div>") < page.index("choice_no_answer_rate ↓</div>")
+
+
+@pytest.mark.parametrize("option", [["--out", "-"], ["--json"]])
+def test_out_dash_and_json_print_the_report_json_alone_on_stdout(runs, lfd, option):
+    code, _, _ = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", "--out", "report.json")
+    expected = json.loads((runs / "report.json").read_text(encoding="utf-8"))
+    code, out, err = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", *option)
+    assert code == 0 and json.loads(out) == expected  # stdout is pure JSON
+    assert not (runs / "-").exists()
+    assert err.startswith("8 items paired by prompt: base base.jsonl, tuned tuned.jsonl\nmetric ")  # table: stderr
+    assert "fixed by tuned" in err
+
+
+def test_per_item_dash_prints_the_pairs_on_stdout(runs, lfd):
+    code, out, err = lfd("compare", "base.jsonl", "tuned.jsonl", "-e", "exact_match", "--per-item", "-")
+    assert code == 0 and not (runs / "-").exists()
+    assert [json.loads(line)["base"]["line"] for line in out.splitlines()] == list(range(1, 9))
+    assert "metric " in err
+
+
+def test_a_folder_without_predictions_is_named_with_what_it_holds(runs, lfd):
+    (runs / "saves").mkdir()
+    (runs / "saves" / "predict.jsonl").write_text("{}\n", encoding="utf-8")
+    assert_one_line_error(lfd("compare", "saves", "tuned.jsonl", "-e", "exact_match"),
+                          "saves: a folder without generated_predictions.jsonl", "it holds predict.jsonl;")

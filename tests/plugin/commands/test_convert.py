@@ -278,7 +278,20 @@ def test_a_hand_made_file_of_the_same_name_is_not_overwritten_silently(lfd, tmp_
     assert mine.read_text(encoding="utf-8") == '{"instruction": "mine", "output": "keep"}\n'
     assert not (tmp_path / "dataset_info.json").exists()
     code, _, err = lfd("convert", "med_norm", src, "--out-dir", tmp_path, "--force")
-    assert code == 0 and f"replaced {mine} (--force)" in err
+    assert code == 0 and f"{mine}: replaced (1 → 4 records; --force)" in err
+
+
+def test_a_reconversion_reports_each_replaced_file_with_its_old_and_new_record_counts(lfd, tmp_path):
+    first, second = (write_chip(tmp_path / f"{n}.json", chip_records(k, start))
+                     for n, k, start in (("a", 12, 0), ("b", 20, 100)))
+    out = tmp_path / "out"
+    assert lfd("convert", "med_norm", first, "--test-size", "3", "--out-dir", out)[0] == 0
+    code, _, err = lfd("convert", "med_norm", second, "--test-size", "5", "--out-dir", out, "--force")
+    assert code == 0, err
+    assert f"{out / 'med_norm_train.jsonl'}: replaced (9 → 15 records; --force)\n" in err
+    assert f"{out / 'med_norm_test.jsonl'}: replaced (3 → 5 records; --force)\n" in err
+    assert f"{out / 'dataset_info.json'}: replaced med_norm_train, med_norm_test\n" in err and "unchanged" not in err
+    assert len(lines(out / "med_norm_train.jsonl")) == 15 and len(lines(out / "med_norm_test.jsonl")) == 5
 
 
 def test_a_rerun_without_a_test_split_refuses_or_removes_the_earlier_one(lfd, tmp_path):

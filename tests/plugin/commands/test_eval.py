@@ -55,7 +55,7 @@ def test_report_per_item_and_table(workdir, lfd):
     code, out, err = lfd(
         "eval", "pred.jsonl", "--dataset", "med_norm", "--out", "out/report.json", "--per-item", "out/items.jsonl"
     )
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "4 predictions from pred.jsonl, checked against med_norm_test\n")  # status: stderr
 
     report = json.loads((workdir / "out/report.json").read_text(encoding="utf-8"))
     assert report["n"] == 4
@@ -73,7 +73,7 @@ def test_report_per_item_and_table(workdir, lfd):
     assert items[0]["scores"] == {"exact_match": 0.0, "exact_match_set": 1.0}
     assert items[1] == {"line": 2, "predict": "高血压", "label": "高血压\n", "scores": {"exact_match": 1.0}}
 
-    assert "checked against med_norm_test" in out
+    assert "checked against med_norm_test" not in out and out.startswith("metric ")  # stdout: the results
     assert f"exact_match      0.2500  [{lo:.4f}, {hi:.4f}]  4" in out
     assert "exact_match_set  1.0000" in out
 
@@ -89,10 +89,10 @@ def test_evaluator_options_without_dataset(workdir, lfd):
 
 def test_without_dataset_stderr_says_the_items_were_not_checked(workdir, lfd):
     code, out, err = lfd("eval", "pred.jsonl", "-e", "exact_match")
-    assert code == 0 and out.startswith("4 predictions from pred.jsonl\n")
-    assert err == ("note: 4 items were not checked against a test split (missing or extra lines go unnoticed, "
+    assert code == 0 and out.startswith("metric ")
+    assert err == ("4 predictions from pred.jsonl\nnote: 4 items were not checked against a test split (missing or extra lines go unnoticed, "
                    "labels are taken as they are); pass --dataset NAME\n")
-    assert lfd("eval", "pred.jsonl", "--dataset", "med_norm")[2] == ""
+    assert lfd("eval", "pred.jsonl", "--dataset", "med_norm")[2] == "4 predictions from pred.jsonl, checked against med_norm_test\n"
 
 
 def test_the_dataset_primary_metric_leads_over_the_first_evaluators(workdir, lfd):
@@ -108,8 +108,8 @@ def test_the_dataset_primary_metric_leads_over_the_first_evaluators(workdir, lfd
 def test_output_dir_is_accepted_for_the_predictions(workdir, lfd):
     (workdir / "saves").mkdir()
     (workdir / "pred.jsonl").rename(workdir / "saves/generated_predictions.jsonl")
-    code, out, _ = lfd("eval", "saves", "-e", "exact_match")
-    assert code == 0 and "4 predictions from saves/generated_predictions.jsonl" in out
+    code, _, err = lfd("eval", "saves", "-e", "exact_match")
+    assert code == 0 and "4 predictions from saves/generated_predictions.jsonl" in err
 
 
 def test_dataset_info_falls_back_to_the_data_folder(workdir, lfd):
@@ -126,7 +126,7 @@ def test_dataset_info_elsewhere_and_absolute_file_name(workdir, lfd, tmp_path_fa
     (elsewhere / "info.json").write_text(json.dumps({"med_norm_test": entry}), encoding="utf-8")
     (workdir / "dataset_info.json").unlink()
     code, _, err = lfd("eval", "pred.jsonl", "--dataset", "med_norm", "--dataset-info", elsewhere / "info.json")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "4 predictions from pred.jsonl, checked against med_norm_test\n")
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_dataset_evaluators_are_merged_with_e_options_winning(workdir, lfd, list
     (workdir / "dataset_info.json").write_text(json.dumps({"med_norm_test": info_entry(evaluators=listed)}))
     code, _, err = lfd("eval", "pred.jsonl", "--dataset", "med_norm", *extra, "--out", "report.json")
     report = json.loads((workdir / "report.json").read_text(encoding="utf-8"))
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "4 predictions from pred.jsonl, checked against med_norm_test\n")
     assert report["evaluators"] == [spec]
     assert report["metrics"]["exact_match"] == exact_match
 
@@ -307,3 +307,47 @@ def test_lone_surrogates_reach_per_item_and_the_page(lfd, tmp_path):
     assert json.loads(items.read_text(encoding="utf-8"))["predict"] == "a\udfff"  # the same text, escaped
     assert "\ufffd" in page.read_text(encoding="utf-8") or "a" in page.read_text(encoding="utf-8")
     json.loads(report.read_text(encoding="utf-8"))
+
+
+def test_a_folder_without_predictions_names_what_it_looked_for_and_what_is_there(workdir, lfd):
+    (workdir / "saves").mkdir()
+    for name in ("b.jsonl", "a.jsonl", "notes.txt"):
+        (workdir / "saves" / name).write_text("{}\n", encoding="utf-8")
+    assert_one_line_error(lfd("eval", "saves", "-e", "exact_match"), "saves: a folder without generated_predictions.jsonl",
+                          "it holds a.jsonl, b.jsonl;", "pass the predictions file itself, e.g. saves/a.jsonl")
+    (workdir / "empty").mkdir()
+    assert_one_line_error(lfd("eval", "empty", "-e", "exact_match"), "empty: a folder without generated_predictions.jsonl",
+                          "it holds no .jsonl file", "output_dir of the predict run")
+
+
+@pytest.mark.parametrize("option", [["--out", "-"], ["--json"], ["--json", "--out", "-"]])
+def test_out_dash_and_json_print_the_report_json_alone_on_stdout(workdir, lfd, option):
+    code, _, _ = lfd("eval", "pred.jsonl", "--dataset", "med_norm", "--out", "report.json")
+    expected = json.loads((workdir / "report.json").read_text(encoding="utf-8"))
+    code, out, err = lfd("eval", "pred.jsonl", "--dataset", "med_norm", *option)
+    assert code == 0 and json.loads(out) == expected  # stdout is pure JSON
+    assert not (workdir / "-").exists()
+    assert err.startswith("4 predictions from pred.jsonl, checked against med_norm_test\nmetric ")  # the table: stderr
+    assert "exact_match " in err
+
+
+def test_json_with_out_file_writes_both(workdir, lfd):
+    code, out, _ = lfd("eval", "pred.jsonl", "--dataset", "med_norm", "--json", "--out", "report.json")
+    assert code == 0 and json.loads(out) == json.loads((workdir / "report.json").read_text(encoding="utf-8"))
+
+
+def test_per_item_dash_prints_the_item_lines_on_stdout(workdir, lfd):
+    code, out, err = lfd("eval", "pred.jsonl", "--dataset", "med_norm", "--per-item", "-")
+    assert code == 0 and not (workdir / "-").exists()
+    assert [json.loads(line)["line"] for line in out.splitlines()] == [1, 2, 3, 4]
+    assert "metric " in err
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--json", "--per-item", "-"], ["--json and --per-item -: both would go to stdout", "to a file"]),
+    (["--out", "-", "--per-item", "-"], ["--out - and --per-item -: both would go to stdout"]),
+    (["--html", "-"], ["--html -: the page cannot go to stdout", "--html report.html"]),
+])
+def test_only_one_report_goes_to_stdout(workdir, lfd, args, fragments):
+    assert_one_line_error(lfd("eval", "pred.jsonl", "--dataset", "med_norm", *args), *fragments)
+    assert not (workdir / "-").exists()

@@ -82,7 +82,8 @@ def test_eval_html_shows_the_lowest_scoring_items_first(tmp_path, lfd):
     (tmp_path / "pred.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     code, _, err = lfd("eval", tmp_path / "pred.jsonl", "-e", "exact_match", "--bootstrap", "200",
                        "--html", tmp_path / "out/report.html", "--out", tmp_path / "out/report.json")
-    assert code == 0 and err.startswith("note: 3 items were not checked against a test split")
+    assert code == 0 and err.startswith(f"3 predictions from {tmp_path / 'pred.jsonl'}\n"
+                                        "note: 3 items were not checked against a test split")
     page = (tmp_path / "out/report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert page.index("原始词:糖尿病") < page.index("原始词:高血压")  # the miss first
