@@ -221,7 +221,7 @@ def second_runs() -> list[dict]:
              "already exists with different data, written by an earlier conversion (entry med_norm_train)",
              "other data under an existing name: the entry is the same, the file is not", setup=[first]),
         case("out_rerun_other_data_force", None, ["convert", "med_norm", other, "--out-dir", OUT, "--force"], 0,
-             "med_norm_train.jsonl (--force)", "with --force the earlier data is replaced, and said so", setup=[first]),
+             "med_norm_train.jsonl: replaced (3 → 3 records; --force)", "with --force the earlier data is replaced, and said so", setup=[first]),
         case("out_rerun_other_data_says_replaced", None, ["convert", "med_norm", other, "--out-dir", OUT, "--force"],
              0, "replaced med_norm_train", "the entry is reported replaced, not unchanged", setup=[first]),
         case("out_rerun_same_data", None, first, 0, "unchanged med_norm_train", "the same conversion again",
@@ -252,7 +252,7 @@ def second_runs() -> list[dict]:
                                           "{tmp}/rejects.jsonl"], 1, "no entry of",
              "a hand-made med_norm_train.jsonl that no entry names", generate="out_hand_made_train"),
         case("out_hand_made_file_force", None, ["convert", "med_norm", chip, "--out-dir", OUT, "--rejects",
-                                                "{tmp}/rejects.jsonl", "--force"], 0, "med_norm_train.jsonl (--force)",
+                                                "{tmp}/rejects.jsonl", "--force"], 0, "med_norm_train.jsonl: replaced (1 → 3 records; --force)",
              "--force replaces the hand-made file, and says so", generate="out_hand_made_train"),
         # an earlier test split left beside a training split that now holds its items
         case("out_rerun_without_test", None, ["convert", "med_norm", more, "--out-dir", OUT], 1,
