@@ -99,7 +99,7 @@ class Converter:
     """Base class: subclasses set the class attributes and implement ``convert``."""
 
     formats: tuple[str, ...] = FORMATS  # the first is the default
-    evaluators: tuple[str, ...] = ()  # recorded in the test entry, so `lfd eval` needs no names
+    evaluators: tuple[str, ...] = ()  # recorded in the test (and val) entry, so `lfd eval` needs no names
     # the one metric the test split is judged by (headlines, flips, "reliably better"); the other
     # metrics are secondary: Holm-adjusted and labelled exploratory in `lfd compare`
     primary_metric: ClassVar[str] = ""
@@ -142,12 +142,13 @@ class Converter:
         return ()
 
     @classmethod
-    def entries(cls, name: str, fmt: str, file_prefix: str, splits=("train", "test")) -> dict:
-        """The dataset_info entries for ``<name>_<split>``, files at ``<file_prefix><name>_<split>.jsonl``."""
+    def entries(cls, name: str, fmt: str, file_prefix: str, splits=("train", "test", "val")) -> dict:
+        """The dataset_info entries for ``<name>_<split>``, files at ``<file_prefix><name>_<split>.jsonl``;
+        the held-out splits (test, and val of ``--val-size``) record the evaluators that score them."""
         result = {}
         for split in splits:
             lfd = {"converter": cls.name, "split": split}
-            if split == "test" and cls.evaluators:
+            if split in ("test", "val") and cls.evaluators:
                 lfd["evaluators"] = list(cls.evaluators)
                 if cls.primary_metric:
                     lfd["primary_metric"] = cls.primary_metric

@@ -15,7 +15,7 @@ from .io import atomic
 
 EXAMPLE = """\
 example:
-  lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test data/samples/med_norm/chip_cdn_dev.json --out-dir data
+  lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test data/samples/med_norm/chip_cdn_dev.json --val-size 10 --out-dir data
 
 Raw Chinese domain data -> LLaMA-Factory datasets, recipes and honest scores.
 Run `lfd COMMAND --help` for each command's example and options.

@@ -15,7 +15,10 @@ says why a training example matches, one counted reason per kind of match:
   examples one item when their prompts differ in more than form (``disc_law``: the question and
   answer, whether or not the statutes are prepended).
 
-Only the keys are normalized; the files keep the original text. Nothing here runs without a test
+The validation split (``--val-size``) is held out the same way, with its own reasons
+(:data:`VAL_REASONS`); :class:`HeldOut` asks the test split first, then the validation split.
+
+Only the keys are normalized; the files keep the original text. Nothing here runs without a held-out
 split (``TestItems`` is falsy while empty, and the caller asks nothing then).
 """
 
@@ -28,6 +31,12 @@ import unicodedata
 EXACT = "prompt also in the test split"
 NORMALIZED = "same question as a test item after normalization (width/punctuation/繁简/option order)"
 SAME_ITEM = "same question and answer as a test item (its prompt adds context, e.g. statutes)"
+TEST_REASONS = (EXACT, NORMALIZED, SAME_ITEM)
+# the same three kinds of match against the validation split (--val-size)
+VAL_EXACT = "prompt also in the validation split"
+VAL_NORMALIZED = "same question as a validation item after normalization (width/punctuation/繁简/option order)"
+VAL_SAME_ITEM = "same question and answer as a validation item (its prompt adds context, e.g. statutes)"
+VAL_REASONS = (VAL_EXACT, VAL_NORMALIZED, VAL_SAME_ITEM)
 
 # whitespace, line breaks, punctuation and blanks (___) are not compared; the signs that change a
 # question's meaning (血压>140 / 血压<140, 5% / 5) are
@@ -109,7 +118,8 @@ def loose_keys(example) -> list[bytes]:
 
 
 class TestItems:
-    """The keys of the test split's examples; :meth:`match` says why a training example is one of them.
+    """The keys of a held-out split's examples (the test split unless ``reasons`` says otherwise, e.g.
+    :data:`VAL_REASONS`); :meth:`match` says why a training example is one of them.
 
     >>> from llamafactory_domains.plugin.records import Example
     >>> test = TestItems()
@@ -122,13 +132,18 @@ class TestItems:
     True
     >>> test.match(Example(instruction="O型血的人能输血吗？", output="能")) is None
     True
+    >>> val = TestItems(VAL_REASONS)
+    >>> val.add(Example(instruction="A型血和B型血的人能输血吗？", output="不能"))
+    >>> val.match(Example(instruction="Ａ型血和Ｂ型血的人，能输血吗", output="不能")) == VAL_NORMALIZED
+    True
     """
 
     __test__ = False  # not a pytest class
 
-    def __init__(self):
+    def __init__(self, reasons: tuple[str, str, str] = TEST_REASONS):
         self.exact: set[bytes] = set()
         self.loose: set[bytes] = set()
+        self.reasons = reasons  # (exact, normalized, same item)
 
     def __bool__(self) -> bool:
         return bool(self.exact)
@@ -141,12 +156,41 @@ class TestItems:
         self.loose.update(loose_keys(example))
 
     def match(self, example) -> str | None:
-        """The reason ``example`` is a test item (:data:`EXACT`, :data:`NORMALIZED`, :data:`SAME_ITEM`), or None."""
+        """The reason ``example`` is an item of this split (for the test split :data:`EXACT`,
+        :data:`NORMALIZED`, :data:`SAME_ITEM`), or None."""
         if not self.exact:
             return None
+        exact, normalized_prompt, same_item = self.reasons
         if example.prompt_hash() in self.exact:
-            return EXACT
+            return exact
         for index, key in enumerate(loose_keys(example)):
             if key in self.loose:
-                return NORMALIZED if index == 0 else SAME_ITEM
+                return normalized_prompt if index == 0 else same_item
+        return None
+
+
+class HeldOut:
+    """Every held-out split a training example must not be an item of (test, then validation): the
+    reason of the first that matches, or None. Falsy while all are empty.
+
+    >>> from llamafactory_domains.plugin.records import Example
+    >>> test, val = TestItems(), TestItems(VAL_REASONS)
+    >>> val.add(Example(instruction="头痛怎么办？", output="休息"))
+    >>> HeldOut(test, val).match(Example(instruction="頭痛怎麼辦", output="x")) == VAL_NORMALIZED
+    True
+    >>> bool(HeldOut(TestItems())), HeldOut(test, val).match(Example(instruction="发烧怎么办？", output="x"))
+    (False, None)
+    """
+
+    def __init__(self, *splits: TestItems):
+        self.splits = splits
+
+    def __bool__(self) -> bool:
+        return any(self.splits)
+
+    def match(self, example) -> str | None:
+        for split in self.splits:
+            reason = split.match(example)
+            if reason is not None:
+                return reason
         return None

@@ -1,15 +1,16 @@
 """What a `lfd convert` writes: checked before anything is read, committed with its entries, nothing lost.
 
-Before converting (:func:`check_before`): ``--out-dir`` is a folder; no output (the two splits,
+Before converting (:func:`check_before`): ``--out-dir`` is a folder; no output (the splits,
 ``--rejects``, dataset_info.json) is an input or another output (:mod:`.io.paths`); ``--rejects``
-is not the file of a dataset entry; the entries fit; and a run without a test split refuses to
-leave an earlier run's ``<name>_test`` split beside a training split that now holds its items.
+is not the file of a dataset entry; the entries fit; and a run without a test (validation) split
+refuses to leave an earlier run's ``<name>_test`` (``<name>_val``) split beside a training split
+that now holds its items.
 
 At the end, under the folder's lock (:func:`commit`): a data file of the same name whose bytes differ
 (an earlier conversion of other data, or a file made by hand that no entry names) is refused unless
 ``--force``, and then reported as replaced, with its old and new record counts; the same bytes again
 are left as they are ("unchanged").
-The data files, the rejects, the removal of a stale test split (with ``--force``) and
+The data files, the rejects, the removal of a stale test or validation split (with ``--force``) and
 dataset_info.json are then committed in one :class:`.io.atomic.AtomicFiles` transaction.
 """
 
@@ -64,26 +65,33 @@ def make_out_dir(out_dir: Path) -> None:
         raise UserError(f"--out-dir {out_dir}: cannot create it ({err.strerror}); pick a writable folder") from None
 
 
+HELD_OUT = {"test": ("test split", "--test-size N or --test FILE"),  # split -> (what it is, how to hold it out)
+            "val": ("validation split", "--val-size N")}
+
+
 def outputs(args: argparse.Namespace, paths: dict[str, Path], info_path: Path) -> list[tuple[str, Path]]:
     return [("the training split (--out-dir, --name)", paths["train"]),
             ("the test split (--out-dir, --name)", paths["test"]),
+            ("the validation split (--out-dir, --name)", paths["val"]),
             ("dataset_info.json of --out-dir", info_path),
             ("--rejects", args.rejects)]
 
 
-def stale_test(name: str, paths: dict[str, Path], existing: dict) -> tuple[str | None, Path | None]:
-    """The test split an earlier run left under this name: its entry and its file (each None if absent)."""
-    entry = f"{name}_test"
-    return (entry if entry in existing else None), (paths["test"] if os.path.lexists(paths["test"]) else None)
+def stale_split(name: str, split: str, paths: dict[str, Path], existing: dict) -> tuple[str | None, Path | None]:
+    """The held-out ``split`` ("test", "val") an earlier run left under this name: its entry and its file
+    (each None if absent)."""
+    entry = f"{name}_{split}"
+    return (entry if entry in existing else None), (paths[split] if os.path.lexists(paths[split]) else None)
 
 
-def refuse_stale_test(name: str, paths: dict[str, Path], existing: dict, info_path: Path) -> None:
-    entry, file = stale_test(name, paths, existing)
+def refuse_stale_split(name: str, split: str, paths: dict[str, Path], existing: dict, info_path: Path) -> None:
+    entry, file = stale_split(name, split, paths, existing)
     if entry or file:
         what = file or f"entry {entry} of {info_path}"
-        raise UserError(f"{what}: the test split of an earlier conversion named {name}; this run holds out none, "
-                        f"so {paths['train'].name} would hold its items next to it — pass --test-size N or --test "
-                        "FILE to hold them out again, or --force to remove the old test split")
+        kind, hold_out = HELD_OUT[split]
+        raise UserError(f"{what}: the {kind} of an earlier conversion named {name}; this run holds out none, "
+                        f"so {paths['train'].name} would hold its items next to it — pass {hold_out} to hold them "
+                        f"out again, or --force to remove the old {kind}")
 
 
 def refuse_rejects_over_data(rejects: Path | None, info_path: Path, existing: dict) -> None:
@@ -107,24 +115,27 @@ def count_records(path: Path | None) -> str:
 
 
 def check_before(args: argparse.Namespace, name: str, paths: dict[str, Path], info_path: Path, entries: dict,
-                 with_test: bool) -> None:
-    """Everything about the outputs that can be refused before a record is read."""
+                 splits: tuple[str, ...]) -> None:
+    """Everything about the outputs that can be refused before a record is read; ``splits``: those this
+    run writes ("train", and "test", "val" when held out)."""
     refuse_file_as_out_dir(args.out_dir)
     check_outputs(outputs(args, paths, info_path), input_paths(args))  # before the folder is made: nothing left
     make_out_dir(args.out_dir)
     existing = dataset_info.load(info_path)
     dataset_info.refuse_conflicts(info_path, existing, entries, args.force)
     refuse_rejects_over_data(args.rejects, info_path, existing)
-    if not with_test and not args.force:
-        refuse_stale_test(name, paths, existing, info_path)
+    for split in HELD_OUT:
+        if split not in splits and not args.force:
+            refuse_stale_split(name, split, paths, existing, info_path)
 
 
 def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[str, Path], info_path: Path,
-           entries: dict, with_test: bool) -> tuple[dict, list[str]]:
-    """Under the folder's lock: checks the data files against what is there now, then commits the files
-    of ``out`` with the entries. Returns the merge result and the notes to print (files replaced or removed)."""
+           entries: dict, splits: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """Under the folder's lock: checks the data files of ``splits`` against what is there now, then commits
+    the files of ``out`` with the entries. Returns the merge result and the notes to print (files replaced
+    or removed)."""
     notes: list[str] = []
-    splits = ("train", "test") if with_test else ("train",)
+    not_held_out = [split for split in HELD_OUT if split not in splits]
 
     def check(existing: dict) -> list[str]:
         refuse_rejects_over_data(args.rejects, info_path, existing)
@@ -143,18 +154,18 @@ def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[st
             replaced.append(f"{name}_{split}")
             counts = f"{count_records(Path(os.path.realpath(path)))} → {count_records(out.pending(path))} records"
             notes.append(f"{path}: replaced ({counts}; --force)")
-        if not with_test:
-            entry, file = stale_test(name, paths, existing)
+        for split in not_held_out:
+            entry, file = stale_split(name, split, paths, existing)
             if (entry or file) and not args.force:
-                refuse_stale_test(name, paths, existing, info_path)
+                refuse_stale_split(name, split, paths, existing, info_path)
             if file:
                 out.remove(file)
             if entry or file:
                 parts = ([str(file)] if file else []) + ([f"entry {entry}"] if entry else [])
-                notes.append(f"removed the earlier test split ({' and '.join(parts)}): this run holds out none "
-                             "(--force)")
+                notes.append(f"removed the earlier {HELD_OUT[split][0]} ({' and '.join(parts)}): this run holds "
+                             "out none (--force)")
         return replaced
 
     merged = dataset_info.merge(info_path, entries, force=args.force, files=out, check=check,
-                                remove=() if with_test else (f"{name}_test",))
+                                remove=[f"{name}_{split}" for split in not_held_out])
     return merged, notes

@@ -1,11 +1,13 @@
-"""The `lfd convert` run: raw files -> ``<name>_train.jsonl`` / ``<name>_test.jsonl`` + dataset_info entries.
+"""The `lfd convert` run: raw files -> ``<name>_train.jsonl`` / ``_test`` / ``_val`` + dataset_info entries.
 
 The pipeline streams: records are read, converted and written one at a time. A held-out split
-(``--test-size``) and ``--limit`` sampling take a second pass over the input instead of holding it
-in memory; only the test split (and the chosen record numbers) is kept. Without them, a big JSON
-array or JSONL file is converted in parts, one process per CPU (see :mod:`.parallel`): the same
-bytes as one pass. The data files appear only together with their dataset_info.json entries, under
-the output folder's lock.
+(``--test-size``, ``--val-size``) and ``--limit`` sampling each take another pass over the input
+instead of holding it in memory; only the held-out splits (and the chosen record numbers) are kept.
+The validation split is drawn from the training pool (what is left once the test split and its
+duplicates are out), and the training split then leaves out its duplicates too (plugin/dedup.py).
+Without any of them, a big JSON array or JSONL file is converted in parts, one process per CPU (see
+:mod:`.parallel`): the same bytes as one pass. The data files appear only together with their
+dataset_info.json entries, under the output folder's lock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from ..converters.base import converters
 from . import dataset_info, outputs
-from .dedup import TestItems
+from .dedup import VAL_REASONS, HeldOut, TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
 from .io.text import open_bytes
@@ -60,17 +62,21 @@ def convert(args: argparse.Namespace) -> dict:
         open_bytes(path).close()  # a folder, a pipe, a missing or an unreadable file: each its own line
     out_dir: Path = args.out_dir
     with_test = bool(args.test or args.test_size)
-    entries = cls.entries(name, fmt, "", ("train", "test") if with_test else ("train",))
+    splits = ("train", *(["test"] * with_test), *(["val"] * bool(args.val_size)))
+    entries = cls.entries(name, fmt, "", splits)
     info_path = out_dir / dataset_info.FILE_NAME
-    paths = {"train": out_dir / f"{name}_train.jsonl", "test": out_dir / f"{name}_test.jsonl"}
-    outputs.check_before(args, name, paths, info_path, entries, with_test)  # no output over an input, ...
+    paths = {split: out_dir / f"{name}_{split}.jsonl" for split in ("train", "test", "val")}
+    outputs.check_before(args, name, paths, info_path, entries, splits)  # no output over an input, ...
     rng = random.Random(args.seed)
     with AtomicFiles() as out:
         rejects = out.open(args.rejects) if args.rejects else None
         run = Run(conv, fmt, rejects)
+        tally = run.tallies["train"]
         train = out.open(paths["train"])
         test_keys = TestItems()  # what the training split must leave out (plugin/dedup.py)
-        held_out: set[int] = set()
+        val_keys = TestItems(VAL_REASONS)  # and, with --val-size, the validation items
+        held_out: set[int] = set()  # --test-size: the test records, by index among the valid examples
+        val_held_out: set[int] = set()  # --val-size: the validation records, by index in the pool
         if with_test:
             test = out.open(paths["test"])
             if args.test:
@@ -78,7 +84,7 @@ def convert(args: argparse.Namespace) -> dict:
             else:
                 sample, total = _reservoir(run.examples(args.inputs, "train"), args.test_size, rng)
                 if not total:  # every record was skipped: say why, not that the number is too big
-                    refuse_empty("train", run.tallies["train"], args)
+                    refuse_empty("train", tally, args)
                 if args.test_size >= total:
                     raise UserError(f"--test-size {args.test_size} leaves no training data ({total} records); "
                                     "pick a smaller number")
@@ -88,29 +94,48 @@ def convert(args: argparse.Namespace) -> dict:
                 run.write(test, "test", example)
                 test_keys.add(example)
 
-        def eligible(count: bool, dedup: bool) -> Iterator[Example]:
-            """Training examples neither held out nor test items; ``count``: reads and skips are counted,
-            ``dedup``: so are the test items left out (with their rejects)."""
-            examples = run.examples(args.inputs, "train", count=count)
-            return run.fresh(sampled(examples, held_out, None, run.tallies["train"]), test_keys, dedup)
+        # each pass over the inputs counts (reads and skips, then test and validation items left out) only
+        # what no pass before it counted: the --test-size reservoir pass counted the reads
+        counted = {"reads": bool(args.test_size), "test items": False, "val items": False}
 
-        counted = not args.test_size  # the reservoir pass already counted reads and skips
+        def pool() -> Iterator[Example]:
+            """The training pool: examples neither held out for the test split nor test items, and, once
+            the validation split is drawn from it, neither validation records nor their duplicates."""
+            count = {key: not done for key, done in counted.items()}
+            counted.update({"reads": True, "test items": True, "val items": bool(val_keys)})
+            examples = run.examples(args.inputs, "train", count=count["reads"])
+            examples = run.fresh(sampled(examples, held_out, None, tally), test_keys, count["test items"])
+            if val_keys:
+                examples = run.fresh(sampled(examples, val_held_out, None, tally), val_keys, count["val items"])
+            return examples
+
+        if args.val_size:
+            val = out.open(paths["val"])
+            sample, usable = _reservoir(pool(), args.val_size, rng)
+            if not usable:
+                refuse_empty("train", tally, args)
+            if args.val_size >= usable:
+                after = " once the test split and its duplicates are out" if with_test else ""
+                raise UserError(f"--val-size {args.val_size} leaves no training data ({usable} usable training "
+                                f"records{after}); pick a number below {usable}")
+            val_held_out = {index for index, _ in sample}
+            for _, example in sample:  # never augmented: --shuffle-options copies are training data
+                run.write(val, "val", example)
+                val_keys.add(example)
         if args.limit is not None:  # --limit counts what is written: it samples what deduplication keeps
-            total = sum(1 for _ in eligible(counted, True))
-            counted = False
-        if args.limit is None and not held_out:
+            total = sum(1 for _ in pool())
+        if args.limit is None and not held_out and not args.val_size:
             for path in args.inputs:  # every record is written: big files are converted in parallel parts
                 if not convert_in_parts(run, path, train, test_keys, args):
                     run.write_train(train, run.examples([path], "train"), test_keys)
         else:
             chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
-            examples = eligible(counted, args.limit is None)
-            run.write_train(train, sampled(examples, set(), chosen, run.tallies["train"]), test_keys, checked=True)
-        for split in ("train", "test") if with_test else ("train",):
+            run.write_train(train, sampled(pool(), set(), chosen, tally), HeldOut(test_keys, val_keys), checked=True)
+        for split in splits:
             refuse_empty(split, run.tallies[split], args)
         # the files appear only if the entries still fit: another run may have merged since the check above
-        merged, notes = outputs.commit(args, out, name, paths, info_path, entries, with_test)
-    return {"name": name, "paths": paths, "tallies": run.tallies, "with_test": with_test,
+        merged, notes = outputs.commit(args, out, name, paths, info_path, entries, splits)
+    return {"name": name, "paths": paths, "tallies": run.tallies, "splits": splits,
             "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects, "notes": notes}
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..converters.base import Converter, Shape
-from .dedup import EXACT, TestItems
+from .dedup import EXACT, HeldOut, TestItems
 from .errors import UserError, where
 from .io.rows import Row, Skip
 from .records import Example
 
 DEDUP_REASON = EXACT  # the exact prompt; plugin/dedup.py has the other reasons
-COPY_REASON = "augmented copy (e.g. --shuffle-options) is a test item: {}"
+COPY_REASON = "augmented copy (e.g. --shuffle-options) is a held-out item: {}"  # {}: the test or validation reason
 WRITE_BATCH = 256  # lines joined into one write
 
 
@@ -32,11 +32,11 @@ class Tally:
 
 
 class Run:
-    """One `lfd convert` invocation: reading with counts and rejects, writing both splits."""
+    """One `lfd convert` invocation: reading with counts and rejects, writing the splits."""
 
     def __init__(self, converter: Converter, fmt: str, rejects=None):
         self.converter, self.fmt, self.rejects = converter, fmt, rejects
-        self.tallies = {"train": Tally(), "test": Tally()}
+        self.tallies = {"train": Tally(), "test": Tally(), "val": Tally()}
         self.origin: tuple[Path | None, Row | None] = (None, None)  # file and row of the last example yielded
 
     def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
@@ -94,9 +94,9 @@ class Run:
         handle.write(self.line(example))
         self.tallies[split].written += 1
 
-    def fresh(self, examples: Iterable[Example], test: TestItems, count: bool = True) -> Iterator[Example]:
-        """The examples that are not test items (see plugin/dedup.py); with ``count`` the others are
-        counted by reason and go to the rejects with their file, location and record."""
+    def fresh(self, examples: Iterable[Example], test: TestItems | HeldOut, count: bool = True) -> Iterator[Example]:
+        """The examples that are not items of ``test`` (a held-out split, see plugin/dedup.py); with ``count``
+        the others are counted by reason and go to the rejects with their file, location and record."""
         for example in examples:
             reason = test.match(example) if test else None  # nothing is hashed without a test split
             if reason is None:
@@ -104,9 +104,9 @@ class Run:
             elif count:
                 self.skip("train", reason, *self.origin)
 
-    def write_train(self, handle, examples: Iterable[Example], test: TestItems, checked: bool = False) -> None:
-        """Writes training examples and their augmented copies, leaving out test items (originals and
-        copies alike); ``checked``: the examples were already passed through :meth:`fresh`."""
+    def write_train(self, handle, examples: Iterable[Example], test: TestItems | HeldOut, checked: bool = False) -> None:
+        """Writes training examples and their augmented copies, leaving out held-out items (test, validation;
+        originals and copies alike); ``checked``: the examples were already passed through :meth:`fresh`."""
         tally, pending = self.tallies["train"], []
         augment = self.converter.augment if type(self.converter).augment is not Converter.augment else None
         for example in examples if checked or not test else self.fresh(examples, test):

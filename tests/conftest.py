@@ -20,3 +20,24 @@ def tiny_model(tmp_path_factory):
     from llamafactory_domains.plugin.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def demo_clone(tmp_path_factory):
+    """A folder laid out like a fresh clone (its bundled samples and recipes) after `lfd demo --steps 3`, the
+    command `make demo` runs with fewer steps: build/demo and reports/demo as a user's `make demo` leaves them.
+    {"home": that folder, "stdout": what the demo printed}; tests that run commands there add files, never
+    change the demo's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    clone = tmp_path_factory.mktemp("clone")
+    (clone / "data").mkdir()
+    (clone / "data" / "samples").symlink_to(root / "data" / "samples", target_is_directory=True)
+    (clone / "recipes").symlink_to(root / "recipes", target_is_directory=True)
+    done = subprocess.run([str(Path(sys.executable).with_name("lfd")), "demo", "--steps", "3"], cwd=clone,
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"home": clone, "stdout": done.stdout}

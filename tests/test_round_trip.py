@@ -7,13 +7,10 @@ The fast test: the bundled samples' build scripts (the overview page is tested i
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-LFD = Path(sys.executable).with_name("lfd")
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 # test split -> (records, a metric its comparison reports), from the bundled samples
 SPLITS = {"med_norm_test": (30, "exact_match"), "safety_exam_test": (15, "choice_no_answer_rate"),
@@ -24,15 +21,17 @@ def lines(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_demo_round_trip(tmp_path):
-    work, reports = tmp_path / "work", tmp_path / "reports"
-    command = [str(LFD), "demo", "--work-dir", str(work), "--reports-dir", str(reports), "--steps", "3"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_demo_round_trip(demo_clone):
+    """The session's `lfd demo --steps 3` run (tests/conftest.py), in its default folders."""
+    work, reports = demo_clone["home"] / "build" / "demo", demo_clone["home"] / "reports" / "demo"
 
     info = json.loads((work / "data" / "dataset_info.json").read_text(encoding="utf-8"))
     names = [dataset.removesuffix("_test") for dataset in SPLITS]
-    assert set(info) == {f"{name}_{part}" for name in names for part in ("train", "test")}
+    # + med_norm_val (--val-size 10): the LoRA recipe's eval_dataset, drawn from med_norm's training records
+    assert set(info) == {f"{name}_{part}" for name in names for part in ("train", "test")} | {"med_norm_val"}
+    assert len(lines(work / "data" / "med_norm_val.jsonl")) == 10
+    lora_log = (work / "logs" / "train_lora.log").read_text(encoding="utf-8")
+    assert "Loading dataset med_norm_val.jsonl" in lora_log and "eval_loss" in lora_log  # evaluated, as the recipe says
     assert (work / "saves" / "lora" / "sft" / "adapter_model.safetensors").is_file()
     assert (work / "saves" / "full" / "sft" / "model.safetensors").is_file()
     for dataset, (count, metric) in SPLITS.items():
@@ -58,8 +57,8 @@ def test_demo_round_trip(tmp_path):
     summary = (reports / "summary.md").read_text(encoding="utf-8")
     assert summary.count("| med_mrg_test | ") == 3 and "| Field | json_field_exact_match |" in summary
 
-    assert str(reports / "index.html") in done.stdout
-    table = [line.split() for line in done.stdout.splitlines() if line.split()[:1] and line.split()[0] in SPLITS]
+    assert "reports: reports/demo/index.html" in demo_clone["stdout"]  # the page, as the user's path names it
+    table = [line.split() for line in demo_clone["stdout"].splitlines() if line.split()[:1] and line.split()[0] in SPLITS]
     assert [(row[0], row[1]) for row in table] == [
         ("med_norm_test", "exact_match"), ("med_norm_test", "rouge-l_char"), ("safety_exam_test", "choice_accuracy"),
         ("safety_exam_test", "choice_no_answer_rate"), ("med_mrg_test", "imcs_rouge"),

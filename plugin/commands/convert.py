@@ -48,10 +48,8 @@ def cls_parser_defaults(cls: type[Converter], argv: list[str]) -> dict:
 
 def report(summary: dict) -> None:
     out = sys.stderr
-    for split in ("train", "test"):
+    for split in summary["splits"]:
         tally: Tally = summary["tallies"][split]
-        if split == "test" and not summary["with_test"]:
-            continue
         read = f"read {tally.read}, " if tally.read else ""
         copies = f" ({tally.augmented} of them augmented copies)" if tally.augmented else ""
         print(f"{split}: {read}wrote {tally.written}{copies} -> {summary['paths'][split]}", file=out)
@@ -75,9 +73,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
     p = add_command(
         sub, "convert",
-        example="lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test-size 20 --out-dir data",
+        example=("lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test data/samples/med_norm/chip_cdn_dev.json "
+                 "--val-size 10 --out-dir data"),
         description=("Convert raw files with CONVERTER (see `lfd list`) into LLaMA-Factory JSONL and merge\n"
-                     "<name>_train / <name>_test entries into OUT_DIR/dataset_info.json.\n"
+                     "<name>_train / <name>_test (/ <name>_val) entries into OUT_DIR/dataset_info.json.\n"
                      "Counts of records read, written and skipped (by reason) go to stderr."),
         help="raw files -> LLaMA-Factory dataset + dataset_info.json entries",
     )
@@ -96,14 +95,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="dataset name (default: the converter's name)")
     p.add_argument("--test", nargs="+", type=Path, metavar="FILE", help="raw files of the test split")
     p.add_argument("--test-size", type=positive_int, metavar="N", help="hold out N random records as the test split")
+    p.add_argument("--val-size", type=positive_int, metavar="N",
+                   help="hold out N random training records as the validation split <name>_val (for eval_dataset "
+                        "while training; drawn after the test split and its duplicates are out, and train leaves "
+                        "out its duplicates too)")
     p.add_argument("--seed", type=int, default=42, help="seed for sampling (default 42)")
     p.add_argument("--format", choices=FORMATS, help="output format (default: the converter's)")
-    p.add_argument("--limit", type=positive_int, metavar="N", help="keep a seeded random sample of N training records")
+    p.add_argument("--limit", type=positive_int, metavar="N",
+                   help="keep a seeded random sample of N training records (counted after the held-out splits)")
     p.add_argument("--encoding", help="text encoding of CSV/JSON inputs (default: detect UTF-8/GB18030)")
     p.add_argument("--rejects", type=Path, metavar="FILE", help="write skipped records (JSONL, with file and location)")
     p.add_argument("--force", action="store_true",
                    help="replace existing different dataset_info entries and data files of the same name (and remove "
-                        "an earlier test split a run without one would leave)")
+                        "an earlier test or validation split a run without one would leave)")
 
 
 def extend_parser(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -34,7 +34,8 @@ from ..report.terminal import print_table
 BUNDLED = ROOT / "data" / "samples"  # raw samples written by the project in the real formats (see each build.py)
 SAMPLES = BUNDLED / "med_norm"  # the clinical-term samples, which tests/recipes also trains on
 CONVERSIONS = {  # converter -> its `lfd convert` inputs
-    "med_norm": [SAMPLES / "yidu_n7k_train.xlsx", "--test", SAMPLES / "chip_cdn_dev.json"],
+    # --val-size: med_norm_lora.yaml watches eval loss on med_norm_val, never on the test split
+    "med_norm": [SAMPLES / "yidu_n7k_train.xlsx", "--test", SAMPLES / "chip_cdn_dev.json", "--val-size", "10"],
     "safety_exam": [BUNDLED / "safety_exam" / "anquan_seed_table.md", "--test-size", "15", "--shuffle-options", "2"],
     "med_mrg": [BUNDLED / "med_mrg" / "IMCS-V2_train.json", "--test", BUNDLED / "med_mrg" / "IMCS-V2_dev.json"],
 }
@@ -200,8 +201,7 @@ def plan(args, work: Path, model: Path) -> tuple[list[Job], dict[str, Path], dic
     jobs = []
     for name, tuning in TUNINGS.items():
         overrides = [f"model_name_or_path={model}", *common, f"output_dir={tuned[name]}", f"max_steps={args.steps}",
-                     f"logging_steps={max(1, args.steps // 20)}", "save_steps=100000", "plot_loss=false",
-                     "eval_strategy='no'"]
+                     f"logging_steps={max(1, args.steps // 20)}", "save_steps=100000", "plot_loss=false"]
         if tuning.datasets != recipe_datasets(tuning.recipe):
             overrides.append(f"dataset={tuning.datasets}")
         if not args.model:

@@ -1,4 +1,5 @@
-"""`lfd register`: put our datasets into an existing LLaMA-Factory install's data/dataset_info.json."""
+"""`lfd register`: put our datasets into an existing LLaMA-Factory install's data/dataset_info.json, and with
+``--with-recipes`` our training recipes into its web board's saved configurations (:mod:`..board`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import dataset_info
+from .. import board, dataset_info
 from ..errors import UserError
 from ..io.paths import check_outputs, same_file
 
@@ -74,6 +75,18 @@ def register(lf_root: Path, source: Path, force: bool = False) -> tuple[dict, Pa
     return merged, (saved[0] if saved else None)
 
 
+def report_configs(done: dict, lf_root: Path) -> None:
+    """What `--with-recipes` did (stderr), and how to load the configurations (stdout)."""
+    for what in ("written", "unchanged", "removed"):
+        if done[what]:
+            print(f"{what}: {', '.join(str(p) for p in done[what])}", file=sys.stderr)
+    for note in done["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    names = ", ".join(p.name for p in done["configs"]) or "none"
+    print(f"board configurations in {lf_root / board.CONFIG_DIR} ({names}): cd {lf_root} && llamafactory-cli "
+          "webui, then Train tab -> Config path -> <recipe>.yaml -> Load arguments")
+
+
 def run(args) -> int:
     source = args.source or dataset_info.default_path()
     merged, saved = register(args.llamafactory_dir, source, args.force)
@@ -83,6 +96,8 @@ def run(args) -> int:
         print(f"backup of the previous file: {saved}", file=sys.stderr)
     names = " ".join(merged["added"] + merged["replaced"] + merged["unchanged"])
     print(f"use them from {args.llamafactory_dir} with `dataset: <name>` (dataset_dir: data): {names}")
+    if args.with_recipes:
+        report_configs(board.install_configs(args.llamafactory_dir, source), args.llamafactory_dir.resolve())
     return 0
 
 
@@ -92,11 +107,14 @@ def add_parser(sub):
     p = add_command(
         sub, "register",
         example="lfd register --llamafactory-dir ~/LLaMA-Factory --from data/dataset_info.json",
-        description=("Merge the entries of a dataset_info.json written by `lfd convert` into LF_ROOT/data/\n"
+        description=("The example needs LLaMA-Factory cloned into ~/LLaMA-Factory and an `lfd convert ... --out-dir\n"
+                     "data` first (e.g. `lfd --help`'s example).\n"
+                     "Merge the entries of a dataset_info.json written by `lfd convert` into LF_ROOT/data/\n"
                      "dataset_info.json with absolute file paths, so training and the web board find them from\n"
                      "LF_ROOT. Keeps a timestamped backup; re-running changes nothing; an existing different\n"
                      "entry of the same name is refused unless --force. A symlinked dataset_info.json is\n"
-                     "written through the link."),
+                     "written through the link. --with-recipes also writes each training recipe whose datasets\n"
+                     "the install has as a web board configuration (LF_ROOT/llamaboard_config/<recipe>.yaml)."),
         help="register converted datasets into an existing LLaMA-Factory install",
     )
     p.add_argument("--llamafactory-dir", type=Path, required=True, metavar="LF_ROOT",
@@ -104,5 +122,8 @@ def add_parser(sub):
     p.add_argument("--from", dest="source", type=Path, metavar="DATASET_INFO",
                    help="our dataset_info.json (default: ./dataset_info.json, else ./data/dataset_info.json)")
     p.add_argument("--force", action="store_true", help="replace existing different entries of the same name")
+    p.add_argument("--with-recipes", action="store_true",
+                   help="also write our training recipes as LlamaBoard configurations of LF_ROOT (Train tab -> "
+                        "Config path -> Load arguments); files you saved there are never touched")
     p.set_defaults(func=run)
     return p

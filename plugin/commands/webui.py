@@ -1,12 +1,14 @@
 """`lfd webui`: LLaMA-Factory's web board (LlamaBoard) on 127.0.0.1, our data selected, our recipes loadable.
 
 The board's working directory and saved configurations are made by :mod:`..board`; this command checks
-the port and replaces itself with ``llamafactory-cli webui`` run there.
+the port and replaces itself with :mod:`..board_launch` run there: LLaMA-Factory's own board, launched as
+``llamafactory-cli webui`` launches it, that predicts greedily by default and previews datasets as JSON.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from .. import RECIPES
 from ..board import CONFIG_DIR, DATA_DIR, prepare
+from ..board_launch import MODULE
 from ..errors import UserError
 
 
@@ -26,26 +29,31 @@ def check_port(host: str, port: int) -> None:
             from None
 
 
-def board_command() -> list[str]:
+def board_cli() -> str:
+    """``llamafactory-cli``: the board starts its runs as plain ``llamafactory-cli train`` (runner.py)."""
     cli = Path(sys.executable).with_name("llamafactory-cli")
     found = str(cli) if cli.exists() else shutil.which("llamafactory-cli")
     if not found:
         raise UserError("llamafactory-cli is not installed in this environment; pip install llamafactory==0.9.5")
-    return [found, "webui"]
+    return found
 
 
-def board_env(host: str, port: int, command: list[str]) -> dict[str, str]:
+def board_command() -> list[str]:
+    # -P: the board's working directory (the data dir's parent) is not put first on the module path
+    return [sys.executable, "-P", "-m", MODULE]
+
+
+def board_env(host: str, port: int, cli: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(GRADIO_SERVER_NAME=host, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
-    # the board starts runs as plain `llamafactory-cli train` (runner.py): it must be on PATH
-    env["PATH"] = os.pathsep.join([str(Path(command[0]).parent), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(Path(cli).parent), env.get("PATH", "")])  # its runs find it first
     return env
 
 
 def run(args) -> int:
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: pick a port between 1 and 65535")
-    command = board_command()
+    cli, command = board_cli(), board_command()
     if not args.no_start:
         check_port(args.host, args.port)
     done = prepare(args.data_dir, args.work_dir, args.recipes)
@@ -62,14 +70,14 @@ def run(args) -> int:
         print(f"warning: the board has no login; anyone who reaches {args.host}:{args.port} can start runs",
               file=sys.stderr)
     if args.no_start:
-        print(f"start it:   cd {done['home']} && GRADIO_SERVER_NAME={args.host} GRADIO_SERVER_PORT={args.port} "
-              f"{' '.join(command)}")
+        print(f"start it:   cd {shlex.quote(str(done['home']))} && GRADIO_SERVER_NAME={shlex.quote(args.host)} "
+              f"GRADIO_SERVER_PORT={args.port} {shlex.join(command)}")
         return 0
-    print(f"LlamaBoard: http://{args.host}:{args.port} (starting `llamafactory-cli webui`; ready in about 30 s)",
-          flush=True)
+    print(f"LlamaBoard: http://{args.host}:{args.port} (starting LLaMA-Factory's board, greedy predictions by "
+          "default; ready in about 30 s)", flush=True)
     sys.stderr.flush()
     os.chdir(done["home"])
-    os.execve(command[0], command, board_env(args.host, args.port, command))  # the board replaces this process
+    os.execve(command[0], command, board_env(args.host, args.port, cli))  # the board replaces this process
     return 0  # not reached
 
 
@@ -77,10 +85,12 @@ def add_parser(sub):
     from .arguments import add_command
 
     p = add_command(
-        sub, "webui", example="lfd webui --data-dir data --port 7860",
-        description=("Start LLaMA-Factory's web board (`llamafactory-cli webui`) on 127.0.0.1 with DIR as its\n"
-                     "data dir (the dataset dropdown and preview show our datasets) and each training recipe\n"
-                     "of recipes/ as a saved configuration: Train tab -> Config path -> Load arguments.\n"
+        sub, "webui", example="lfd webui --data-dir build/demo/data --port 7860",
+        description=("Start LLaMA-Factory's web board (LlamaBoard, as `llamafactory-cli webui`) on 127.0.0.1 with\n"
+                     "DIR as its data dir (the dataset dropdown and preview show our datasets) and each training\n"
+                     "recipe of recipes/ as a saved configuration: Train tab -> Config path -> Load arguments.\n"
+                     "Evaluate & Predict predicts greedily (temperature 0 = do_sample: false, as our predict\n"
+                     "recipes) unless you raise the temperature; dataset previews show JSON.\n"
                      "The board runs in a folder whose `data` is DIR (DIR's parent when DIR is named `data`)."),
         help="LLaMA-Factory's web board with our datasets and recipes loaded",
     )

@@ -4,8 +4,8 @@ Every converter that can have a test split is given training data that holds tes
 exactly, in traditional characters, with full-width letters and other punctuation or spaces, with
 the options of a question reordered, listed twice in one bank (``--test-size``), a Pair and a
 Triplet of one question (disc_law), and ``--shuffle-options`` copies. Each convert case runs with
-``leak_check`` (no test prompt in train after the project's normalization) and names the counted
-reason it expects. The MCQ shape cases are real CMExam / competition-bank damage; the eval cases
+``leak_check`` (no test or validation prompt in train, and no validation record a test item, after the
+project's normalization) and names the counted reason it expects. The MCQ shape cases are real CMExam / competition-bank damage; the eval cases
 are predictions reordered so that every label still matches.
 """
 
@@ -226,6 +226,12 @@ def mcq_cases() -> list[dict]:
                           convert(converter, F + f"leak_{name}_twice.{suffix}", "--test-size", "2", "--seed", "5"), 0,
                           "test: wrote 2", "a bank that lists each question twice (options reordered): neither copy "
                           "of a held-out question in train", leak_check=True))
+        shuffled = ["--shuffle-options", "3"] if converter == "safety_exam" else []
+        cases.append(case(f"leak_{name}_listed_twice_val", write([*qs, *(rotated(q) for q in qs)]),
+                          convert(converter, F + f"leak_{name}_twice_val.{suffix}", "--test-size", "1", "--val-size", "1",
+                                  *shuffled, "--seed", "5"), 0,
+                          "val: wrote 1", "a bank that lists each question twice, with a validation split: neither copy "
+                          "of a validation question in train, and it is no test question", leak_check=True))
     for source in ("safety_exam_seed", "safety_exam_competition"):
         _, suffix, write = mcq_sources()[source]
         qs = questions()
@@ -312,7 +318,12 @@ def limit_cases() -> list[dict]:
             case("leak_limit_with_test_file", array(records),
                  convert("med_norm", F + "leak_limit.json", "--test", F + "leak_limit_test.json", "--limit", "30"), 0,
                  "wrote 30 ->", "--limit with a --test file samples among what deduplication keeps",
-                 extra_files={"leak_limit_test.json": array(records[:20])}, leak_check=True)]
+                 extra_files={"leak_limit_test.json": array(records[:20])}, leak_check=True),
+            case("leak_limit_with_val", array(records),
+                 convert("med_norm", F + "leak_limit.json", "--test-size", "10", "--val-size", "8", "--limit", "30",
+                         "--seed", "4"), 0, "wrote 30 ->",
+                 "--limit counts what is written once the test and validation items (and their traditional "
+                 "variants) are out", leak_check=True)]
 
 
 # ---------------------------------------------------------------- lfd eval: predictions out of order

@@ -11,8 +11,9 @@ prints one line per failing case and the totals: cases, tracebacks, data lost, p
   output folder before) changes or disappears, unless the run succeeded and the file is an output;
 - leave nothing partial: no temporary (dot) file anywhere; on error the output folder is byte for
   byte as it was, and the error is one line ``lfd CMD: error: ...``;
-- with ``leak_check``: no prompt of the test split is in the training split, compared after the
-  project's normalization (plugin/dedup.py's ``prompt_key`` when it exists, else the exact prompt);
+- with ``leak_check``: no prompt of the test or validation split is in the training split, and no
+  validation record is a test item, compared after the project's normalization (plugin/dedup.py's
+  ``prompt_key`` when it exists, else the exact prompt);
 - on success, every JSONL line written is JSON; a convert merges its entries beside the existing
   ones; a rejects file holds a reason on every line.
 """
@@ -194,12 +195,15 @@ def check_success(case: dict, args: list[str], out: Path) -> dict[str, str]:
             problems["wrong"] = f"{rejects.name}: a line without a reason"
     if case.get("leak_check"):
         key = prompt_key()
-        trains, tests = sorted(out.glob("*_train.jsonl")), sorted(out.glob("*_test.jsonl"))
-        held = {key(prompt_of(json.loads(line))) for path in tests for line in path.read_text(encoding="utf-8").splitlines()}
+        trains = sorted(out.glob("*_train.jsonl"))
+        held = {split: {key(prompt_of(json.loads(line))) for path in sorted(out.glob(f"*_{split}.jsonl"))
+                        for line in path.read_text(encoding="utf-8").splitlines()} for split in ("test", "val")}
         leaked = [line for path in trains for line in path.read_text(encoding="utf-8").splitlines()
-                  if key(prompt_of(json.loads(line))) in held]
+                  if key(prompt_of(json.loads(line))) in held["test"] | held["val"]]
         if leaked:
-            problems["leak"] = f"{len(leaked)} training records have a test prompt, e.g. {leaked[0][:120]}"
+            problems["leak"] = f"{len(leaked)} training records have a test or validation prompt, e.g. {leaked[0][:120]}"
+        elif held["test"] & held["val"]:
+            problems["leak"] = f"{len(held['test'] & held['val'])} validation records are test items"
     return problems
 
 

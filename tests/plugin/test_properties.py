@@ -249,6 +249,34 @@ def test_held_out_split_counts_dedup_and_determinism(records, data, limit, seed)
 
 
 @FEW
+@given(records=CHIP_RECORDS, data=st.data(), limit=st.none() | st.integers(1, 10), seed=st.integers(0, 3),
+       with_test=st.booleans())
+def test_val_split_counts_dedup_and_determinism(records, data, limit, seed, with_test):
+    """--val-size: no two splits share a question after normalization, every record read is in one split or
+    a counted skip, and the same seed writes the same bytes."""
+    from llamafactory_domains.plugin.dedup import prompt_key
+
+    val_size = data.draw(st.integers(1, len(records) // 2), label="val_size")
+    options = ["--val-size", str(val_size), "--seed", str(seed)] + (["--limit", str(limit)] if limit else [])
+    options += ["--test-size", str(data.draw(st.integers(1, 3), label="test_size"))] if with_test else []
+    splits = ("train", "val", "test")
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        summary = convert(Path(first), records, *options)
+        again = convert(Path(second), records, *options)
+        assume(summary is not None)
+        outputs = [[(Path(folder) / "out" / f"med_norm_{s}.jsonl").read_bytes() if s != "test" or with_test else b""
+                    for s in splits] for folder in (first, second)]
+        keys = {s: {prompt_key(p) for p in prompts(Path(first) / "out" / f"med_norm_{s}.jsonl")} for s in splits}
+    assert again is not None and outputs[0] == outputs[1]
+    assert not keys["train"] & keys["val"] and not keys["train"] & keys["test"] and not keys["val"] & keys["test"]
+    tally, val, test = (summary["tallies"][s] for s in splits)
+    assert val.written == val_size and tally.written >= 1
+    assert tally.read == len(records) == tally.written + val.written + test.written + sum(tally.skipped.values())
+    if limit is not None:
+        assert tally.written <= limit
+
+
+@FEW
 @given(records=CHIP_RECORDS, test_records=CHIP_RECORDS)
 def test_separate_test_files_dedup_and_counts(records, test_records):
     with tempfile.TemporaryDirectory() as folder:

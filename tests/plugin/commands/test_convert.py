@@ -334,3 +334,223 @@ def test_when_every_record_is_skipped_the_error_names_the_first_one(lfd, tmp_pat
         assert "a.json: record 0" in err and "leaves no training data" not in err and "pass --rejects" not in err
         assert not (tmp_path / "rejects.jsonl").exists()
         assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# ---------------------------------------------------------------- the validation split (--val-size)
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def keys(rows):
+    from llamafactory_domains.plugin.dedup import prompt_key
+
+    return {prompt_key(row["instruction"]) for row in rows}
+
+
+def splits_of(out, name="med_norm"):
+    return [lines(out / f"{name}_{split}.jsonl") for split in ("train", "val", "test")]
+
+
+def test_val_split_is_drawn_after_the_test_split_and_train_leaves_out_its_variants(lfd, tmp_path):
+    from llamafactory_domains.plugin.dedup import NORMALIZED, VAL_NORMALIZED
+
+    records = chip_records(30)
+    variants = [{**r, "text": r["text"].translate(FULL_WIDTH) + "。"} for r in records]  # full width, punctuation
+    src = write_chip(tmp_path / "train.json", records + variants)
+    dev = write_chip(tmp_path / "dev.json", chip_records(5))  # 原始词0-4 and their variants are test items
+    out, rejects = tmp_path / "out", tmp_path / "rejects.jsonl"
+    code, _, stderr = lfd("convert", "med_norm", src, "--test", dev, "--val-size", "6", "--seed", "3",
+                          "--out-dir", out, "--rejects", rejects)
+    assert code == 0, stderr
+    train, val, test = splits_of(out)
+    assert len(val) == 6 and len(test) == 5
+    assert not keys(val) & keys(test) and not keys(train) & keys(val) and not keys(train) & keys(test)
+    # 60 read; 10 test items (5 exact, 5 variants); 6 to val; the other records of val's terms leave train
+    left_out = 2 * len(keys(val)) - 6
+    assert left_out > 0 and len(train) == 60 - 10 - 6 - left_out
+    assert f"train: read 60, wrote {len(train)} ->" in stderr and f"val: wrote 6 -> {out / 'med_norm_val.jsonl'}" in stderr
+    assert f"skipped 5: {DEDUP_REASON}" in stderr and f"skipped 5: {NORMALIZED}" in stderr
+    assert f"skipped {left_out}: {VAL_NORMALIZED}" in stderr
+    val_rejects = [r for r in lines(rejects) if r["reason"] == VAL_NORMALIZED]
+    assert len(val_rejects) == left_out and {r["split"] for r in val_rejects} == {"train"}
+    assert all(r["file"] == str(src) and r["location"].startswith("record ") for r in val_rejects)
+    def term(text):  # a term and its variant alike
+        return text.translate(FULL_WIDTH).rstrip("。")
+
+    val_terms = {term(r["instruction"].split("原始词:")[1].split("\n")[0]) for r in val}
+    assert {term(r["record"]["text"]) for r in val_rejects} <= val_terms
+    info = json.loads((out / "dataset_info.json").read_text(encoding="utf-8"))
+    assert info["med_norm_val"] == {
+        "file_name": "med_norm_val.jsonl", "formatting": "alpaca",
+        "columns": {"prompt": "instruction", "query": "input", "response": "output"},
+        "lfd": {"converter": "med_norm", "split": "val", "evaluators": ["exact_match"], "primary_metric": "exact_match"},
+    }
+    assert f"{out / 'dataset_info.json'}: added med_norm_train, med_norm_test, med_norm_val" in stderr
+
+
+def test_val_entry_carries_the_formats_columns_and_tags(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(12))
+    code, _, stderr = lfd("convert", "med_norm", src, "--format", "sharegpt", "--test-size", "2", "--val-size", "3",
+                          "--out-dir", tmp_path)
+    assert code == 0, stderr
+    info = json.loads((tmp_path / "dataset_info.json").read_text(encoding="utf-8"))
+    val, test = info["med_norm_val"], info["med_norm_test"]
+    assert val["formatting"] == "sharegpt" and val["columns"] == {"messages": "conversations"}
+    assert val["tags"] == info["med_norm_train"]["tags"] and len(val["tags"]) == 7
+    assert {**val, "file_name": "med_norm_test.jsonl", "lfd": {**val["lfd"], "split": "test"}} == test
+    assert [t["from"] for t in lines(tmp_path / "med_norm_val.jsonl")[0]["conversations"]] == ["human", "gpt"]
+
+
+def seed_bank(path, questions):
+    """A 安规 bank in the seed's CSV layout: (text, [(letter, option)...], answer) per question."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["专业", "题型", "题目内容", "题目依据条款", "选项", "正确答案"]] + [
+            ["变电专业", "单选题", text, "来自安规", ",".join(f"{k}. {v}" for k, v in options), answer]
+            for text, options, answer in questions])
+    return path
+
+
+def test_val_split_of_a_choice_bank_options_reordered_and_shuffled_copies(lfd, tmp_path):
+    """A bank listing each question twice, options reordered: a question in val is in neither train nor
+    test in any order, and --shuffle-options copies go to train only."""
+    from llamafactory_domains.plugin.dedup import NORMALIZED, VAL_NORMALIZED
+
+    bank = [(f"第{i}题：工作票应由（　　）签发。", [("A", f"甲{i}"), ("B", f"乙{i}"), ("C", f"丙{i}")], "A")
+            for i in range(20)]
+    bank += [(f"第{i}题：工作票应由（ ）签发.", [("A", f"丙{i}"), ("B", f"甲{i}"), ("C", f"乙{i}")], "B")
+             for i in range(20)]  # the same questions again
+    src = seed_bank(tmp_path / "bank.csv", bank)
+    out = tmp_path / "out"
+    code, _, stderr = lfd("convert", "safety_exam", src, "--test-size", "4", "--val-size", "6", "--shuffle-options", "2",
+                          "--seed", "5", "--out-dir", out)
+    assert code == 0, stderr
+    train, val, test = splits_of(out, "safety_exam")
+    assert len(val) == 6 and len(test) == 4 and "val: wrote 6 ->" in stderr  # no copies in val
+    assert not keys(val) & keys(test) and not keys(train) & keys(val) and not keys(train) & keys(test)
+    def stem(rows):  # "第3题": the question, in any listing
+        return {row["instruction"].split("\n")[1].split("：")[0] for row in rows}
+
+    assert not stem(train) & stem(val) and not stem(val) & stem(test) and not stem(train) & stem(test)
+    for row in val:  # as the bank lists it, never a reordered copy
+        n = row["instruction"].split("第")[1].split("题")[0]
+        assert row["instruction"].split("\n")[2:5] in ([f"A. 甲{n}", f"B. 乙{n}", f"C. 丙{n}"],
+                                                       [f"A. 丙{n}", f"B. 甲{n}", f"C. 乙{n}"])
+    # the other listing of each val question leaves train (its options in another order)
+    left_out = 2 * len(keys(val)) - 6
+    assert left_out > 0 and f"skipped {left_out}: {VAL_NORMALIZED}" in stderr
+    test_twins = 2 * len(keys(test)) - 4  # likewise the other listing of each test question
+    assert (f"skipped {test_twins}: {NORMALIZED}" in stderr) == (test_twins > 0)
+    originals = 40 - 4 - test_twins - 6 - left_out
+    assert len(train) == 3 * originals and f"({2 * originals} of them augmented copies)" in stderr
+
+
+def test_val_split_is_deterministic_and_leaves_the_test_split_as_it_was(lfd, tmp_path):
+    src = write_chip(tmp_path / "all.json", chip_records(60) + chip_records(10))  # 10 exact duplicates
+    files = []
+    for run, extra in enumerate([["--seed", "7"], ["--seed", "7"], ["--seed", "8"]]):
+        out = tmp_path / f"out{run}"
+        code, _, stderr = lfd("convert", "med_norm", src, "--test-size", "8", "--val-size", "9", *extra, "--out-dir", out)
+        assert code == 0, stderr
+        files.append({s: (out / f"med_norm_{s}.jsonl").read_bytes() for s in ("train", "val", "test")})
+    assert files[0] == files[1]  # same input and seed: byte-identical
+    assert files[2]["val"] != files[0]["val"]
+    without_val = tmp_path / "no_val"
+    assert lfd("convert", "med_norm", src, "--test-size", "8", "--seed", "7", "--out-dir", without_val)[0] == 0
+    assert (without_val / "med_norm_test.jsonl").read_bytes() == files[0]["test"]  # --val-size draws after it
+    train, val, test = splits_of(tmp_path / "out0")
+    assert len(val) == 9 and not keys(train) & keys(val) and not keys(val) & keys(test)
+
+
+def test_limit_counts_training_records_after_the_val_split(lfd, tmp_path):
+    src = write_chip(tmp_path / "all.json", chip_records(50))
+    out = tmp_path / "out"
+    code, _, stderr = lfd("convert", "med_norm", src, "--val-size", "5", "--limit", "12", "--out-dir", out)
+    assert code == 0, stderr
+    train, val = (lines(out / f"med_norm_{s}.jsonl") for s in ("train", "val"))
+    assert len(train) == 12 and len(val) == 5 and not keys(train) & keys(val)
+    assert "train: read 50, wrote 12" in stderr and "skipped 33: not sampled (--limit)" in stderr
+    assert not (out / "med_norm_test.jsonl").exists()
+    code, _, stderr = lfd("convert", "med_norm", src, "--val-size", "5", "--limit", "100", "--out-dir", tmp_path / "all")
+    assert code == 0 and "train: read 50, wrote 45" in stderr and "not sampled" not in stderr, stderr
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--val-size", "10"], "--val-size 10 leaves no training data (10 usable training records); pick a number below 10"),
+    (["--val-size", "12"], "--val-size 12 leaves no training data (10 usable training records); pick a number below 10"),
+    (["--test-size", "4", "--val-size", "6"], ("--val-size 6 leaves no training data (6 usable training records once "
+                                               "the test split and its duplicates are out); pick a number below 6")),
+])
+def test_a_val_size_that_leaves_no_training_data_is_one_line_and_writes_nothing(lfd, tmp_path, extra, message):
+    src = write_chip(tmp_path / "a.json", chip_records(10))
+    out = tmp_path / "out"
+    code, _, stderr = lfd("convert", "med_norm", src, *extra, "--out-dir", out, "--rejects", tmp_path / "r.jsonl")
+    assert code == 1 and stderr == f"lfd convert: error: {message}\n"
+    assert not any(out.iterdir()) and not (tmp_path / "r.jsonl").exists()
+
+
+def test_val_size_with_nothing_left_to_hold_out_names_why(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", [{"text": "", "normalized_result": "x"}, {"text": "a", "normalized_result": ""}])
+    code, _, err = lfd("convert", "med_norm", src, "--val-size", "1", "--out-dir", tmp_path / "out")
+    assert code == 1 and "no usable train records" in err and "(empty raw term: 1, no standard term: 1)" in err
+    assert "the first is " in err and "leaves no training data" not in err and err.count("\n") == 1
+    same = write_chip(tmp_path / "b.json", chip_records(4))  # every training record is a test item
+    code, _, err = lfd("convert", "med_norm", same, "--test", same, "--val-size", "1", "--out-dir", tmp_path / "out")
+    assert code == 1 and f"no usable train records in {same} ({DEDUP_REASON}: 4)" in err, err
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_a_rerun_without_val_size_refuses_or_removes_the_earlier_val_split(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(20))
+    out = tmp_path / "out"
+    assert lfd("convert", "med_norm", src, "--test-size", "4", "--val-size", "3", "--out-dir", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _, err = lfd("convert", "med_norm", src, "--test-size", "4", "--val-size", "3", "--out-dir", out)
+    assert code == 0 and "unchanged med_norm_train, med_norm_test, med_norm_val" in err
+    code, _, err = lfd("convert", "med_norm", src, "--test-size", "4", "--out-dir", out)
+    assert code == 1 and err.count("\n") == 1
+    assert f"{out / 'med_norm_val.jsonl'}: the validation split of an earlier conversion named med_norm" in err
+    assert "pass --val-size N to hold them out again, or --force to remove the old validation split" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, _, err = lfd("convert", "med_norm", src, "--test-size", "4", "--out-dir", out, "--force")
+    assert code == 0, err
+    assert (f"removed the earlier validation split ({out / 'med_norm_val.jsonl'} and entry med_norm_val): this run "
+            "holds out none (--force)") in err
+    assert f"{out / 'dataset_info.json'}: replaced med_norm_train; unchanged med_norm_test; removed med_norm_val" in err
+    assert sorted(p.name for p in out.iterdir()) == ["dataset_info.json", "med_norm_test.jsonl", "med_norm_train.jsonl"]
+    assert len(lines(out / "med_norm_train.jsonl")) == 16
+
+
+def test_an_earlier_val_entry_alone_is_stale_too_and_other_val_data_needs_force(lfd, tmp_path):
+    src = write_chip(tmp_path / "a.json", chip_records(20))
+    out = tmp_path / "out"
+    assert lfd("convert", "med_norm", src, "--val-size", "3", "--out-dir", out)[0] == 0
+    (out / "med_norm_val.jsonl").unlink()  # the file gone, its entry left
+    code, _, err = lfd("convert", "med_norm", src, "--out-dir", out)
+    assert code == 1 and f"entry med_norm_val of {out / 'dataset_info.json'}: the validation split" in err
+    assert lfd("convert", "med_norm", src, "--val-size", "3", "--out-dir", out)[0] == 0  # written again
+    code, _, err = lfd("convert", "med_norm", src, "--val-size", "5", "--out-dir", out)
+    assert code == 1 and "already exists with different data" in err and "--force" in err
+    assert len(lines(out / "med_norm_val.jsonl")) == 3
+    code, _, err = lfd("convert", "med_norm", src, "--val-size", "5", "--out-dir", out, "--force")
+    assert code == 0 and f"{out / 'med_norm_val.jsonl'}: replaced (3 → 5 records; --force)" in err
+    assert f"{out / 'med_norm_train.jsonl'}: replaced (17 → 15 records; --force)" in err
+
+
+def test_a_val_split_file_is_an_output_no_input_may_be(lfd, tmp_path):
+    out = tmp_path / "out"
+    src = write_chip(tmp_path / "a.json", chip_records(6))
+    assert lfd("convert", "med_norm", src, "--val-size", "2", "--out-dir", out)[0] == 0
+    code, _, err = lfd("convert", "med_norm", src, "--val-size", "2", "--rejects", out / "med_norm_val.jsonl",
+                       "--out-dir", out)
+    assert code == 1 and "the validation split (--out-dir, --name)" in err and err.count("\n") == 1, err
+
+
+def test_val_size_is_in_the_converters_help(capsys):
+    from llamafactory_domains.plugin.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["convert", "med_norm", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--val-size N hold out N random training records as the validation split <name>_val" in text

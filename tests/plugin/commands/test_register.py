@@ -1,6 +1,11 @@
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
+from board_process import CHROMIUM, CHROMIUM_ARGS, console_script, free_port, needs_chromium, running_board
+from llamafactory_domains.plugin import board
 
 
 @pytest.fixture
@@ -93,3 +98,178 @@ def test_register_refuses_its_own_target_and_odd_file_names(lfd, converted, lf_r
     assert code == 1 and "--name" not in err and "pass --force to replace it" in err
     target.write_bytes(before)
     assert not list(target.parent.glob("*.bak"))
+
+
+# ---------------------------------------------------------------- --with-recipes: the recipes as board configurations
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = ROOT / "data" / "samples" / "med_norm"
+LF_OWN = {"alpaca_zh_demo": [{"instruction": "你好", "input": "", "output": "你好！"}],
+          "identity": [{"instruction": "你是谁？", "input": "", "output": "我是 {{name}}。"}]}
+
+
+@pytest.fixture
+def with_val(lfd, tmp_path):
+    """The bundled med_norm samples converted as med_norm_lora.yaml expects: train, test and val splits."""
+    out = tmp_path / "ours"
+    assert lfd("convert", "med_norm", SAMPLES / "yidu_n7k_train.xlsx", "--test", SAMPLES / "chip_cdn_dev.json",
+               "--val-size", "20", "--out-dir", out)[0] == 0
+    return out / "dataset_info.json"
+
+
+@pytest.fixture
+def install(tmp_path):
+    """A LLaMA-Factory folder: data/dataset_info.json with two of its own datasets, as real small files."""
+    root = tmp_path / "LLaMA-Factory"
+    (root / "data").mkdir(parents=True)
+    for name, records in LF_OWN.items():
+        (root / "data" / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    (root / "data" / "dataset_info.json").write_text(
+        json.dumps({name: {"file_name": f"{name}.json"} for name in LF_OWN}, indent=2), encoding="utf-8")
+    return root
+
+
+def board_configs(root: Path) -> dict:
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((root / "llamaboard_config").glob("*"))}
+
+
+def test_with_recipes_writes_configs_that_work_from_the_install(lfd, with_val, install, monkeypatch):
+    monkeypatch.setattr(board, "has_cuda", lambda: (False, "no GPU in the test"))
+    own = {name: json.loads((install / "data" / "dataset_info.json").read_text())[name] for name in LF_OWN}
+    model = install / "models" / "Qwen2.5-0.5B-Instruct"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    code, out, err = lfd("register", "--llamafactory-dir", install, "--from", with_val, "--with-recipes")
+    assert code == 0, err
+    configs = board_configs(install)
+    assert list(configs) == ["med_norm_lora.yaml"]  # the only train recipe whose datasets are all there
+    config = configs["med_norm_lora.yaml"]
+    assert config["train.dataset_dir"] == str(install.resolve() / "data") and Path(config["train.dataset_dir"]).is_dir()
+    assert config["top.model_path"] == str(model.resolve()) and Path(config["top.model_path"]).is_absolute()
+    assert config["train.compute_type"] == "fp32" and "top.hub_name" not in config  # the hub: the user config's
+    assert config["train.output_dir"] == "saves/med_norm/qwen2.5-0.5b/lora/sft"  # relative to the install
+    assert json.loads(config["train.extra_args"])["eval_dataset"] == "med_norm_val"
+    info = json.loads((install / "data" / "dataset_info.json").read_text())
+    assert {name: info[name] for name in LF_OWN} == own  # LLaMA-Factory's own entries untouched
+    assert f"written: {install.resolve() / 'llamaboard_config' / 'med_norm_lora.yaml'}" in err
+    assert "med_lora.yaml: not offered" in err and "has no med_dialog_train, med_mrg_train" in err
+    assert f"cd {install.resolve()} && llamafactory-cli webui" in out and "Load arguments" in out
+    user = yaml.safe_load((install / "llamaboard_cache" / "user_config.yaml").read_text())
+    assert user["path_dict"] == {"Qwen2.5-0.5B-Instruct": str(model.resolve())} and user["hub_name"] == "modelscope"
+
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in install.rglob("*") if p.is_file()}
+    code, _, err = lfd("register", "--llamafactory-dir", install, "--from", with_val, "--with-recipes")
+    assert code == 0 and "unchanged: " in err and "written: " not in err
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in install.rglob("*") if p.is_file()} == before
+
+
+def test_with_recipes_offers_more_recipes_with_absolute_deepspeed_and_keeps_user_files(lfd, with_val, install,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(board, "has_cuda", lambda: (True, "a GPU in the test"))
+    info = install / "data" / "dataset_info.json"
+    entries = json.loads(info.read_text())
+    for name in ("med_dialog_train", "med_mrg_train"):  # the user converted these into the install
+        (install / "data" / f"{name}.jsonl").write_text('{"instruction": "q", "input": "", "output": "a"}\n')
+        entries[name] = {"file_name": f"{name}.jsonl"}
+    info.write_text(json.dumps(entries))
+    mine = install / "llamaboard_config" / "med_lora.yaml"
+    mine.parent.mkdir()
+    mine.write_text("train.learning_rate: '3e-4'\n", encoding="utf-8")  # saved from the board
+    code, _, err = lfd("register", "--llamafactory-dir", install, "--from", with_val, "--with-recipes")
+    assert code == 0, err
+    configs = board_configs(install)
+    assert {"med_full_ds3.yaml", "med_freeze.yaml", "med_norm_lora.yaml", "med_lora.yaml"} <= set(configs)
+    assert mine.read_text(encoding="utf-8") == "train.learning_rate: '3e-4'\n" and "left as it is" in err
+    deepspeed = Path(json.loads(configs["med_full_ds3.yaml"]["train.extra_args"])["deepspeed"])
+    assert deepspeed.is_absolute() and deepspeed.is_file() and configs["med_full_ds3.yaml"]["train.ds_stage"] == "3"
+    assert configs["med_norm_lora.yaml"]["train.compute_type"] == "bf16"
+    assert configs["med_full_ds3.yaml"]["top.model_path"] == "Qwen/Qwen2.5-0.5B-Instruct"  # not downloaded
+    assert "modelscope download --model Qwen/Qwen2.5-0.5B-Instruct --local_dir " \
+           f"{install.resolve() / 'models' / 'Qwen2.5-0.5B-Instruct'}" in err
+
+    entries.pop("med_mrg_train")  # its datasets gone: our configs of it go too, the user's stays
+    info.write_text(json.dumps(entries))
+    code, _, err = lfd("register", "--llamafactory-dir", install, "--from", with_val, "--with-recipes")
+    assert code == 0 and "removed: " in err
+    assert not (install / "llamaboard_config" / "med_full_ds3.yaml").exists() and mine.is_file()
+
+
+def test_without_with_recipes_no_config_is_written(lfd, with_val, install):
+    assert lfd("register", "--llamafactory-dir", install, "--from", with_val)[0] == 0
+    assert not (install / "llamaboard_config").exists() and not (install / "llamaboard_cache").exists()
+
+
+# ---------------------------------------------------------------- the real board of the install, in a real browser
+
+@pytest.fixture
+def install_board(with_val, install, tmp_path):
+    """`lfd register --with-recipes` into the install, then its own `llamafactory-cli webui` on a free loopback
+    port with cwd = the install, as a user starts it; always stopped afterwards."""
+    from llamafactory_domains.plugin.cli import main
+
+    assert main(["register", "--llamafactory-dir", str(install), "--from", str(with_val), "--with-recipes"]) == 0
+    port = free_port()
+    env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "USE_MODELSCOPE_HUB": None}  # the hub must come from the user config we wrote
+    with running_board([console_script("llamafactory-cli"), "webui"], install, env, tmp_path / "board.log", port,
+                       timeout=150) as url:
+        yield {"url": url, "root": install.resolve(), "source": with_val, "log": tmp_path / "board.log"}
+
+
+@needs_chromium
+def test_the_installs_board_loads_our_recipe_as_registered(install_board, tmp_path):
+    from llamafactory_domains.plugin.cli import main
+    from playwright.sync_api import expect, sync_playwright
+
+    root = install_board["root"]
+    local_model = root / "models" / "Qwen2.5-0.5B-Instruct"
+    shots = ROOT / "build" / "test-artifacts"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.set_default_timeout(20000)
+
+            def load_recipe(model_path: str) -> None:
+                page.goto(install_board["url"])
+                expect(page.get_by_label("Data dir").first).to_have_value("data", timeout=60000)
+                expect(page.get_by_label("Hub name").first).to_have_value("modelscope")  # the user config's hub
+                page.get_by_label("Config path").first.click()  # lists llamaboard_config/*.yaml
+                page.get_by_role("option", name="med_norm_lora.yaml", exact=True).click()
+                page.get_by_role("button", name="Load arguments").click()
+                expect(page.get_by_text("Arguments have been restored.")).to_be_visible()
+                expect(page.get_by_label("Learning rate").first).to_have_value("1e-4")
+                tokens = page.locator("label", has=page.get_by_text("Dataset", exact=True)).locator(".token")
+                expect(tokens).to_have_text(["med_norm_train"])
+                expect(page.get_by_label("Chat template").first).to_have_value("qwen")
+                expect(page.get_by_label("Compute type").first).to_have_value("fp32")  # this machine has no CUDA
+                expect(page.get_by_label("Model name").first).to_have_value("Qwen2.5-0.5B-Instruct")
+                expect(page.get_by_label("Model path").first).to_have_value(model_path)  # after top.py's refill
+                expect(page.get_by_label("Hub name").first).to_have_value("modelscope")
+                expect(page.get_by_label("Data dir").first).to_have_value(str(root / "data"))
+                page.get_by_role("button", name="Preview command").click()
+                command = page.locator("code", has_text="llamafactory-cli train").first
+                expect(command).to_contain_text(f"--dataset_dir {root / 'data'}")
+                expect(command).to_contain_text("--dataset med_norm_train")
+                expect(command).to_contain_text(f"--model_name_or_path {model_path}")
+                expect(command).to_contain_text("med_norm_val")  # eval_dataset, from Extra arguments
+                expect(page.locator(".toast-body.error")).to_have_count(0)
+
+            load_recipe("Qwen/Qwen2.5-0.5B-Instruct")  # not downloaded: its ModelScope id
+            page.screenshot(path=str(tmp_path / "install_board_hub.png"), full_page=True)
+
+            local_model.mkdir(parents=True)  # "downloaded" now; registering again makes it the model path
+            (local_model / "config.json").write_text("{}")
+            assert main(["register", "--llamafactory-dir", str(root), "--from", str(install_board["source"]),
+                         "--with-recipes"]) == 0
+            load_recipe(str(local_model))
+            page.screenshot(path=str(tmp_path / "install_board_local.png"), full_page=True)
+        except Exception:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "install_board_failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    shots.mkdir(parents=True, exist_ok=True)
+    for shot in ("install_board_hub.png", "install_board_local.png"):
+        shutil.copyfile(tmp_path / shot, shots / shot)

@@ -2,26 +2,19 @@
 
 import ast
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from board_process import CHROMIUM, CHROMIUM_ARGS, console_script, free_port, needs_chromium, running_board
 from llamafactory_domains.plugin import board as llamaboard
+from llamafactory_domains.plugin import dataset_info
+from llamafactory_domains.plugin.board_launch import GREEDY_INFO, MODULE
 from llamafactory_domains.plugin.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "data" / "samples" / "med_norm"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KNOWN_RECORD = "慢性乙型病毒性肝炎"  # the first raw term of yidu_n7k_train.xlsx
 TRAIN_RECIPES = sorted(p.name for p in llamaboard.RECIPES.glob("*.yaml") if llamaboard.is_train_recipe(llamaboard.load_recipe(p)))
 PREDICT_RECIPES = sorted(p.name for p in llamaboard.RECIPES.glob("*.yaml") if p.name not in TRAIN_RECIPES)
@@ -85,10 +78,10 @@ def test_med_norm_lora_becomes_a_saved_configuration(tmp_path):
     assert config["train.num_train_epochs"] == "3.0" and config["train.lr_scheduler_type"] == "cosine"
     assert (config["train.lora_rank"], config["train.lora_alpha"], config["train.lora_target"]) == (8, 16, "all")
     assert config["train.output_dir"] == "saves/med_norm/qwen2.5-0.5b/lora/sft"
-    assert "top.model_path" not in config  # not downloaded: choosing the model fills in its hub id
+    assert config["top.model_path"] == "Qwen/Qwen2.5-0.5B-Instruct"  # not downloaded: its ModelScope id
     assert json.loads(config["train.extra_args"]) == {
         "overwrite_cache": True, "preprocessing_num_workers": 4, "overwrite_output_dir": True, "warmup_ratio": 0.1,
-        "eval_dataset": "med_norm_test", "per_device_eval_batch_size": 16, "eval_strategy": "steps",
+        "eval_dataset": "med_norm_val", "per_device_eval_batch_size": 16, "eval_strategy": "steps",
         "eval_steps": 100}
 
 
@@ -122,6 +115,9 @@ def test_only_train_recipes_are_written_and_user_files_survive(tmp_path):
     mine.write_text("train.learning_rate: '3e-4'\n", encoding="utf-8")
     stale = home / "llamaboard_config" / "gone.yaml"
     stale.write_text(llamaboard.MARK + " from recipes/gone.yaml\n", encoding="utf-8")
+    names = {d for n in TRAIN_RECIPES for d in llamaboard.recipe_datasets(llamaboard.load_recipe(llamaboard.RECIPES / n))}
+    data.mkdir()  # every dataset a recipe names: every train recipe is offered
+    (data / "dataset_info.json").write_text(json.dumps({d: {"file_name": f"{d}.jsonl"} for d in names}), encoding="utf-8")
     written, notes = llamaboard.write_saved_configs(home, data)
     assert sorted(p.name for p in written) == sorted(set(TRAIN_RECIPES) - {"med_lora.yaml"})
     assert PREDICT_RECIPES and not any((home / "llamaboard_config" / n).exists() for n in PREDICT_RECIPES)
@@ -137,6 +133,9 @@ def test_a_downloaded_model_is_filled_in_and_remembered(tmp_path):
     recipes, home = tmp_path / "recipes", tmp_path / "home"
     recipes.mkdir()
     shutil.copy(llamaboard.RECIPES / "med_norm_lora.yaml", recipes)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dataset_info.json").write_text(
+        json.dumps({d: {"file_name": f"{d}.jsonl"} for d in ("med_norm_train", "med_norm_val")}), encoding="utf-8")
     written, _ = llamaboard.write_saved_configs(home, tmp_path / "data", recipes, base_dir=tmp_path)
     config = yaml.safe_load(written[0].read_text(encoding="utf-8"))
     assert config["top.model_path"] == str(model.resolve())
@@ -168,37 +167,16 @@ def test_cli_refuses_a_folder_without_datasets_and_prepares_with_no_start(lfd, t
     assert code == 1 and "no datasets" in err and "lfd convert" in err
     data = tmp_path / "data"
     data.mkdir()
-    (data / "dataset_info.json").write_text('{"x": {"file_name": "x.jsonl"}}', encoding="utf-8")
-    code, out, _ = lfd("webui", "--data-dir", data, "--no-start", "--port", 7999)
+    (data / "dataset_info.json").write_text(json.dumps({name: {"file_name": f"{name}.jsonl"} for name in (
+        "med_norm_train", "med_norm_val")}), encoding="utf-8")
+    code, out, err = lfd("webui", "--data-dir", data, "--no-start", "--port", 7999)
     assert code == 0 and "GRADIO_SERVER_PORT=7999" in out
+    assert "med_lora.yaml: not offered" in err and "med_dialog_train" in err  # its datasets are not there
+    assert f"-m {MODULE}" in out  # the launcher: the same board as `lfd webui` starts, not plain llamafactory-cli
     assert (tmp_path / "llamaboard_config" / "med_norm_lora.yaml").is_file()
 
 
 # ---------------------------------------------------------------- the real board in a real browser
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def log_tail(log: Path, lines: int = 30) -> str:
-    return "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(True)[-lines:])
-
-
-def wait_until_up(url: str, board: subprocess.Popen, log: Path, timeout: float = 100) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if board.poll() is not None:
-            pytest.fail(f"`lfd webui` exited with {board.returncode}:\n{log_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the board did not answer on {url} within {timeout:.0f}s:\n{log_tail(log)}")
-
 
 @pytest.fixture
 def board(tmp_path):
@@ -207,41 +185,25 @@ def board(tmp_path):
 
     data = tmp_path / "data"
     assert main(["convert", "med_norm", str(SAMPLES / "yidu_n7k_train.xlsx"), "--test",
-                 str(SAMPLES / "chip_cdn_dev.json"), "--out-dir", str(data)]) == 0
+                 str(SAMPLES / "chip_cdn_dev.json"), "--val-size", "20", "--out-dir", str(data)]) == 0
     records = (data / "med_norm_train.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(records[0])["output"] == KNOWN_RECORD
-    port, log = free_port(), tmp_path / "board.log"
-    env = {**os.environ, "BROWSER": "true",  # gradio's inbrowser=True must not open a desktop browser
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1,localhost"}
-    with open(log, "w", encoding="utf-8") as out:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("lfd")), "webui", "--port", str(port),
-                                    "--data-dir", str(data)], cwd=tmp_path, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_until_up(url, process, log)
-        yield {"url": url, "data": data, "home": tmp_path, "log": log, "records": len(records)}
-    finally:
-        group = process.pid  # the board replaced `lfd` (exec) and leads its own process group
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(group, sig)
-                process.wait(timeout=wait)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
+    port = free_port()
+    command = [console_script("lfd"), "webui", "--port", str(port), "--data-dir", str(data)]
+    with running_board(command, tmp_path, {}, tmp_path / "board.log", port, timeout=100) as url:
+        yield {"url": url, "data": data, "home": tmp_path, "log": tmp_path / "board.log", "records": len(records)}
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI", "").lower() in ("", "0", "false"),
-                    reason="Debian chromium is not installed (apt-get install chromium; .ci/run installs it)")
-def test_board_lists_previews_and_loads_our_recipes(board, tmp_path):
+@needs_chromium
+def test_board_lists_previews_loads_our_recipes_and_predicts_greedily(board, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     configs = {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
                for p in sorted((board["home"] / "llamaboard_config").glob("*.yaml"))}
-    assert set(configs) == set(TRAIN_RECIPES)
+    have = set(dataset_info.load(board["data"] / dataset_info.FILE_NAME))
+    offered = {name for name in TRAIN_RECIPES  # the train recipes whose datasets the data dir has
+               if set(llamaboard.recipe_datasets(llamaboard.load_recipe(llamaboard.RECIPES / name))) <= have}
+    assert set(configs) == offered and "med_norm_lora.yaml" in offered
     order = [n for n in configs if n != "med_norm_lora.yaml"] + ["med_norm_lora.yaml"]  # ours last, for the shot
     shots = ROOT / "build" / "test-artifacts"
     with sync_playwright() as playwright:
@@ -263,8 +225,14 @@ def test_board_lists_previews_and_loads_our_recipes(board, tmp_path):
             preview = page.get_by_role("button", name="Preview dataset")
             expect(preview).to_be_enabled()
             preview.click()
-            expect(page.get_by_text(KNOWN_RECORD).first).to_be_visible()
+            modal = page.locator(".modal-box").locator("visible=true")
+            expect(modal.locator(".value.string", has_text=KNOWN_RECORD).first).to_be_visible()
             expect(page.get_by_label("Count").first).to_have_value(str(board["records"]))
+            # JSON in the viewer: records as nodes with their keys, not one "root=[{'instruction': ...}]" string
+            expect(modal.locator(".json-holder")).to_contain_text('"instruction"')
+            expect(modal.locator(".json-holder")).to_contain_text('"output"')
+            assert modal.locator(".json-node").count() > 2  # the list and each record
+            expect(modal).not_to_contain_text("root=")
             page.screenshot(path=str(tmp_path / "webui_preview.png"))
             page.get_by_role("button", name="Close").first.click()
 
@@ -284,6 +252,29 @@ def test_board_lists_previews_and_loads_our_recipes(board, tmp_path):
             expect(tokens).to_have_text(["med_norm_train"])
             expect(page.get_by_label("Cutoff length").first).to_have_value("256")
             page.screenshot(path=str(tmp_path / "webui.png"), full_page=True)
+
+            # Evaluate & Predict, with the model the last configuration chose: greedy unless told otherwise
+            page.get_by_role("tab", name="Evaluate & Predict").click()
+            temperature = page.get_by_label("number input for Temperature").locator("visible=true")
+            expect(temperature).to_have_value("0")
+            expect(page.get_by_text(GREEDY_INFO)).to_be_visible()
+            page.get_by_label("Dataset", exact=True).locator("visible=true").click()
+            page.get_by_role("option", name="med_norm_test", exact=True).click()
+            page.keyboard.press("Escape")
+            page.get_by_role("button", name="Preview command").click()
+            command = page.locator("code", has_text="llamafactory-cli train").locator("visible=true")
+            expect(command).to_contain_text("--eval_dataset med_norm_test")
+            expect(command).to_contain_text("--do_sample False")
+            expect(command).not_to_contain_text("--temperature")
+            expect(command).not_to_contain_text("--top_p")
+            page.screenshot(path=str(tmp_path / "webui_eval.png"), full_page=True)
+            temperature.fill("0.5")
+            temperature.press("Enter")
+            page.get_by_role("button", name="Preview command").click()
+            expect(command).to_contain_text("--do_sample True")
+            expect(command).to_contain_text("--temperature 0.5")
+            expect(command).to_contain_text("--top_p 0.7")
+            expect(page.locator(".toast-body.error")).to_have_count(0)
         except Exception:
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "webui_failure.png"), full_page=True)
@@ -291,5 +282,5 @@ def test_board_lists_previews_and_loads_our_recipes(board, tmp_path):
         finally:
             browser.close()
     shots.mkdir(parents=True, exist_ok=True)
-    for shot in ("webui.png", "webui_preview.png"):
+    for shot in ("webui.png", "webui_preview.png", "webui_eval.png"):
         shutil.copyfile(tmp_path / shot, shots / shot)
