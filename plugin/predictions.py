@@ -221,7 +221,13 @@ def load_dataset(name: str, info_path: Path, items: list[Prediction], prediction
         raise UserError(f"{info_path}: {dataset} has no file_name; only local test files can be checked")
     test_file = info_path.parent / file_name
     if not test_file.is_file():
-        raise UserError(f"{info_path}: file_name of {dataset} is {file_name!r}, but {test_file} is not a file")
+        meta = entry.get("lfd") if isinstance(entry.get("lfd"), dict) else {}
+        converter = meta.get("converter") if isinstance(meta.get("converter"), str) else None
+        out_dir = test_file.parent  # as the user wrote --dataset-info: `data` for ./dataset_info.json
+        fix = (f"convert the test split first (`lfd convert {converter} ... --out-dir {out_dir}`, "
+               f"see `lfd convert {converter} --help`) or pass the --dataset-info that `lfd convert --out-dir` "
+               "wrote" if converter else "write it first, or pass the --dataset-info whose entry points at it")
+        raise UserError(f"{info_path}: file_name of {dataset} is {file_name!r}, but {test_file} is not a file; {fix}")
     attach_records(items, predictions, read_records(test_file), entry, test_file)
     listed = (entry.get("lfd") or {}).get("evaluators") or []
     if not isinstance(listed, list) or not all(isinstance(spec, str) for spec in listed):

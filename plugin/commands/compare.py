@@ -23,8 +23,8 @@ from ..statistics import SEED
 from .arguments import add_command
 from .eval import add_scoring_options, check_reports, declared_primary, stdout_report, to_stdout, write_lines, write_stdout
 
-EXAMPLE = ("lfd compare saves/med_norm/base/predict saves/med_norm/lora/predict --dataset med_norm "
-           "--html compare.html")
+EXAMPLE = ("lfd compare build/demo/saves/predict/med_norm/base build/demo/saves/predict/med_norm/tuned "
+           "--dataset med_norm --dataset-info build/demo/data/dataset_info.json --html compare.html")
 DESCRIPTION = """\
 Scores two prediction files of the same test set (base and tuned model) with the same evaluators
 and reports, for every metric, both scores and the difference tuned - base on the items both runs
@@ -35,7 +35,10 @@ recorded in dataset_info.json; without --dataset the first evaluator's) is the c
 decides "reliably better/worse" and its flipped items are listed (fixed: base wrong, tuned right;
 broken: the reverse). Every other metric is exploratory, with Holm-adjusted p-values.
 Items pair by exact prompt and label, in any order. With --dataset both files are checked against
-the test split and pair by line order, so runs with different chat templates can be compared."""
+the test split and pair by line order, so runs with different chat templates can be compared.
+The example compares the base and tuned med_norm runs of `make demo`; after the predict recipes:
+  lfd compare saves/med_norm/qwen2.5-0.5b/base/predict saves/med_norm/qwen2.5-0.5b/lora/predict \
+      --dataset med_norm_test --html compare.html"""
 
 
 def per_item_rows(base, tuned, scores):

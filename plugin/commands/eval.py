@@ -25,13 +25,17 @@ from ..statistics import BOOTSTRAP_SAMPLES, SEED
 from .arguments import add_command, positive_int
 from .list import evaluator_rows, listing
 
-EXAMPLE = "lfd eval saves/med_norm/qwen2.5-0.5b/lora/predict/generated_predictions.jsonl --dataset med_norm --out report.json"
+EXAMPLE = ("lfd eval build/demo/saves/predict/med_norm/tuned --dataset med_norm "
+           "--dataset-info build/demo/data/dataset_info.json --out report.json")
 DESCRIPTION = """\
 Scores the predictions written by `llamafactory-cli train` with do_predict. With --dataset, every
 label is checked against the test split (so the scores belong to that dataset) and the dataset's
 evaluators are used. Prints each metric with its 95% confidence interval: exact (Clopper-Pearson)
 for 0/1 metrics, else a percentile bootstrap over the items (--bootstrap resamples, seed 0) printed
-to the digits its Monte-Carlo error leaves stable; and the split's primary metric."""
+to the digits its Monte-Carlo error leaves stable; and the split's primary metric.
+The example scores the tuned med_norm run of `make demo`. After a recipe's predict run and
+`lfd convert ... --out-dir data` (run from the repo root, where ./dataset_info.json describes data/):
+  lfd eval saves/med_norm/qwen2.5-0.5b/lora/predict --dataset med_norm_test --out report.json"""
 
 
 STDOUT = "-"  # --out - / --per-item -: written to stdout, not to a file

@@ -94,6 +94,8 @@ def add_parser(sub):
         sub, "fetch", example="lfd fetch imcs-v2-mrg",
         description=("Download a known source through ModelScope into the cache (resumable), check what arrived and\n"
                      "print the next command. Sources not on ModelScope say where to get them and where to put them.\n"
+                     "Without network (the example then fails in one line) copy the files by hand into the folder\n"
+                     "it names; `lfd fetch NAME` then checks them.\n"
                      "Cache: --cache-dir, else $LFD_CACHE, else ~/.cache/llamafactory-domains."),
         help="download a known dataset or model through ModelScope",
     )

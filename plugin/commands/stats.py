@@ -137,9 +137,11 @@ def add_parser(sub):
     from .arguments import add_command
 
     p = add_command(
-        sub, "stats", example="lfd stats data/med_norm_train.jsonl --tokenizer models/Qwen2.5-0.5B-Instruct",
+        sub, "stats", example="lfd stats build/demo/data/med_mrg_train.jsonl --tokenizer build/demo/tiny-qwen2",
         description=("Token-length percentiles (p50/p90/p99/max) of prompt, response and both, with the model's chat\n"
-                     "template applied, and the cutoff_len that keeps 99% of the examples whole."),
+                     "template applied, and the cutoff_len that keeps 99% of the examples whole. The example uses\n"
+                     "`make demo`'s data and tiny model; for a recipe, its model and training split:\n"
+                     "  lfd stats data/med_mrg_train.jsonl --tokenizer models/Qwen2.5-7B-Instruct"),
         help="token-length percentiles and the cutoff_len to use",
     )
     p.add_argument("dataset", type=Path, metavar="DATASET_JSONL", help="a JSONL written by `lfd convert`")

@@ -26,6 +26,7 @@ CPU_OVERRIDES = ["bf16=false"]  # bf16 needs a GPU; everything else in a recipe 
 COMMAND = re.compile(r"^#\s+(?:[A-Z_]+=\S+\s+)*llamafactory-cli train (recipes/\S+\.yaml)(.*)$")
 # the same, quoted in prose: "after `llamafactory-cli train recipes/med_lora.yaml`"
 INLINE = re.compile(r"`(?:[A-Z_]+=\S+\s+)*llamafactory-cli train (recipes/\S+\.yaml)([^`]*)`")
+README_COMMAND = re.compile(r"^\s*(?:[A-Z_]+=\S+\s+)*llamafactory-cli train (recipes/\S+\.yaml)(.*)$")
 OVERRIDE = re.compile(r"\b[a-z_]+=\S")  # key=value: only parsed command lines may carry one
 MIX_RECIPE, MIX_DOMAIN = "med_lora_mix.yaml", "med_dialog_train"
 LEAN = re.compile(r"([\d.]+,[\d.]+) leans on the domain")
@@ -73,11 +74,21 @@ def documented_commands(recipe: Path) -> list[tuple[str, tuple[str, ...]]]:
     return [(match[1], tuple(shlex.split(match[2]))) for match in found]
 
 
+def readme_commands() -> list[tuple[str, tuple[str, ...]]]:
+    """(recipe path, overrides) of every `llamafactory-cli train recipes/...` in the README: command lines (a
+    trailing backslash continues one, a `#` starts a comment) and quoted ones."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.split("  #", 1)[0] for line in text.splitlines()]
+    found = [m for line in lines for m in [README_COMMAND.match(line)] if m]
+    found += [m for line in lines if not README_COMMAND.match(line) for m in INLINE.finditer(line)]
+    return [(match[1], tuple(shlex.split(match[2]))) for match in found]
+
+
 def all_commands() -> list[tuple[str, tuple[str, ...]]]:
-    """Every recipe as is, and every command any header documents, each once (one naming a missing recipe fails
-    test_documented_commands_parse)."""
+    """Every recipe as is, and every command any header or the README documents, each once (a header naming a
+    missing recipe fails test_documented_commands_parse, the README test_readme_commands_name_recipes)."""
     commands = [(f"recipes/{recipe.name}", ()) for recipe in RECIPES]
-    commands += [command for recipe in RECIPES for command in documented_commands(recipe)]
+    commands += [command for recipe in RECIPES for command in documented_commands(recipe)] + readme_commands()
     return [command for command in dict.fromkeys(commands) if (ROOT / command[0]).is_file()]
 
 
@@ -160,6 +171,14 @@ def test_documented_commands_parse(parsed, recipe):
         for key, value in (override.split("=", 1) for override in overrides):
             if value == "null":
                 assert result[key] is None, f"{key}=null did not clear {key}"
+
+
+def test_readme_commands_name_recipes(parsed):
+    commands = readme_commands()
+    assert len(commands) >= 4, commands  # section 4's, the multi-GPU ones
+    for path, overrides in commands:
+        assert (ROOT / path).is_file(), f"README runs {path}, which does not exist"
+        assert "error" not in parsed[run_key(ROOT / path, overrides)], (path, overrides)
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.name)

@@ -48,7 +48,7 @@ def test_help_opens_with_a_runnable_example(lfd, capsys):
     with pytest.raises(SystemExit) as exit:
         lfd("eval", "--help")
     assert exit.value.code == 0
-    assert capsys.readouterr().out.startswith("example:\n  lfd eval saves/")
+    assert capsys.readouterr().out.startswith("example:\n  lfd eval build/demo/saves/predict/")
 
 
 def test_report_per_item_and_table(workdir, lfd):
@@ -228,7 +228,9 @@ def test_usage_errors(workdir, lfd, args, fragments):
     "info, fragments",
     [
         ("{broken", ["dataset_info.json: not valid JSON"]),
-        (json.dumps({"med_norm_test": info_entry("gone.jsonl")}), ["file_name of med_norm_test is 'gone.jsonl'"]),
+        (json.dumps({"med_norm_test": info_entry("gone.jsonl")}),
+         ["file_name of med_norm_test is 'gone.jsonl'", "convert the test split first (`lfd convert med_norm ... "
+          "--out-dir .`"]),
         (json.dumps({"med_norm_test": {"hf_hub_url": "x/y"}}), ["med_norm_test has no file_name"]),
         (json.dumps({"med_norm_test": info_entry(evaluators="exact_match")}), ["lfd.evaluators must be a list"]),
         (json.dumps({"med_norm_test": info_entry(evaluators=["exact_mach"])}), ["did you mean 'exact_match'?"]),
