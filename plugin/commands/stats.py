@@ -1,7 +1,7 @@
 """`lfd stats`: token lengths of a converted dataset under the model's chat template, and the cutoff_len to use.
 
-Records are read as a stream and tokenized in batches by the fast (Rust) tokenizer; only the
-lengths are kept.
+Records are read as a stream, checked in a first pass (so a bad line fails before the tokenizer's
+imports), then tokenized in batches by the fast (Rust) tokenizer; only the lengths are kept.
 """
 
 from __future__ import annotations
@@ -68,11 +68,15 @@ def batches(path: Path) -> Iterator[list[tuple[list[dict], str]]]:
         yield batch
 
 
-def load_tokenizer(path: str):
+def check_tokenizer_folder(path: str) -> None:
     if not Path(path).is_dir():  # a hub id would be fetched (and retried for a minute) on a machine with no network
         raise UserError(f"--tokenizer {path}: cannot load a tokenizer there (no such folder); pass the model folder "
                         "you downloaded, e.g. "
                         "`modelscope download --model Qwen/Qwen2.5-7B-Instruct --local_dir models/Qwen2.5-7B-Instruct`")
+
+
+def load_tokenizer(path: str):
+    check_tokenizer_folder(path)
     from transformers import AutoTokenizer
 
     try:
@@ -119,7 +123,15 @@ def summary(prompts: list[int], responses: list[int]) -> dict:
     return {"n": len(prompts), "lengths": table, "cutoff_len": table["total"]["p99"]}
 
 
+def check_records(path: Path) -> None:
+    """Reads every record before the tokenizer loads (its imports take ~25 s): a bad line fails at once."""
+    if not sum(len(batch) for batch in batches(path)):
+        raise UserError(f"{path}: no records")
+
+
 def run(args) -> int:
+    check_tokenizer_folder(args.tokenizer)
+    check_records(args.dataset)
     tokenizer = load_tokenizer(args.tokenizer)
     result = summary(*lengths(args.dataset, tokenizer))
     if args.json:
