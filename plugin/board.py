@@ -29,6 +29,7 @@ from .board_fields import (  # noqa: F401  (the mapping's names, for the users o
     load_recipe, modelscope_id, number_text, recipe_datasets, recipe_to_board)
 from .errors import UserError
 from .io.atomic import AtomicFiles
+from .io.paths import check_outputs
 
 # LlamaBoard's cwd-relative names (llamafactory/webui/common.py)
 DATA_DIR, CONFIG_DIR, CACHE_DIR, USER_CONFIG = "data", "llamaboard_config", "llamaboard_cache", "user_config.yaml"
@@ -252,6 +253,16 @@ def prepare(data_dir: Path, work_dir: Path | None = None, recipes_dir: Path = RE
     notes += remember_model_paths(home, configs)
     return {"home": home, "data_dir": data_dir, "datasets": list(entries), "configs": configs, "notes": notes,
             "linked": linked}
+
+
+def check_install_outputs(lf_root: Path, source: Path, recipes_dir: Path = RECIPES) -> None:
+    """What `--with-recipes` would write can be written (so the datasets are not registered without them):
+    each recipe's configuration and the board's user config, none of them an input."""
+    root = lf_root.resolve()
+    outputs = [(f"the board configuration of {recipe.name}", root / CONFIG_DIR / recipe.name)
+               for recipe in sorted(recipes_dir.glob("*.yaml"))]
+    check_outputs([*outputs, ("the board's user config", root / CACHE_DIR / USER_CONFIG)],
+                  [("--from", source), *((f"recipe {recipe.name}", recipe) for recipe in recipes_dir.glob("*.yaml"))])
 
 
 def install_configs(lf_root: Path, source: Path, recipes_dir: Path = RECIPES, cuda: bool | None = None) -> dict:

@@ -89,6 +89,8 @@ def report_configs(done: dict, lf_root: Path) -> None:
 
 def run(args) -> int:
     source = args.source or dataset_info.default_path()
+    if args.with_recipes:  # refused before anything is registered, not halfway
+        board.check_install_outputs(args.llamafactory_dir, source)
     merged, saved = register(args.llamafactory_dir, source, args.force)
     target = args.llamafactory_dir / "data" / dataset_info.FILE_NAME
     print(dataset_info.describe(merged, target), file=sys.stderr)

@@ -194,6 +194,19 @@ def test_with_recipes_offers_more_recipes_with_absolute_deepspeed_and_keeps_user
     assert not (install / "llamaboard_config" / "med_full_ds3.yaml").exists() and mine.is_file()
 
 
+def test_with_recipes_refused_before_anything_is_registered(lfd, with_val, install):
+    """The datasets and the configurations land together or not at all: a board folder that cannot be written
+    is refused before the install's dataset_info.json changes (and before a backup is made)."""
+    before = (install / "data" / "dataset_info.json").read_bytes()
+    (install / "llamaboard_config").write_text("not a folder", encoding="utf-8")
+    code, out, err = lfd("register", "--llamafactory-dir", install, "--from", with_val, "--with-recipes")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "llamaboard_config is a file, not a folder" in err
+    assert (install / "data" / "dataset_info.json").read_bytes() == before
+    assert sorted(p.name for p in (install / "data").iterdir()) == ["alpaca_zh_demo.json", "dataset_info.json",
+                                                                   "identity.json"]
+
+
 def test_without_with_recipes_no_config_is_written(lfd, with_val, install):
     assert lfd("register", "--llamafactory-dir", install, "--from", with_val)[0] == 0
     assert not (install / "llamaboard_config").exists() and not (install / "llamaboard_cache").exists()
