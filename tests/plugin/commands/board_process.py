@@ -2,6 +2,7 @@
 `llamafactory-cli webui`): Debian's chromium, a free loopback port, a bounded start, a certain stop."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -74,3 +75,31 @@ def running_board(command: list[str], cwd: Path, env: dict, log: Path, port: int
 
 def console_script(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
+
+
+SHOTS = Path(__file__).resolve().parents[3] / "build" / "test-artifacts"  # kept for a look after the run
+
+
+@contextmanager
+def browser_page(failure_shot: str):
+    """A page of headless chromium (20 s timeouts); a failure inside leaves its screenshot in build/test-artifacts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20000)
+        try:
+            yield page
+        except Exception:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / failure_shot), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def keep_shots(folder: Path, names: list[str]) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copyfile(folder / name, SHOTS / name)

@@ -1,10 +1,9 @@
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from board_process import CHROMIUM, CHROMIUM_ARGS, console_script, free_port, needs_chromium, running_board
+from board_process import browser_page, console_script, free_port, keep_shots, needs_chromium, running_board
 from llamafactory_domains.plugin import board
 
 
@@ -232,57 +231,43 @@ def install_board(with_val, install, tmp_path):
 @needs_chromium
 def test_the_installs_board_loads_our_recipe_as_registered(install_board, tmp_path):
     from llamafactory_domains.plugin.cli import main
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     root = install_board["root"]
     local_model = root / "models" / "Qwen2.5-0.5B-Instruct"
-    shots = ROOT / "build" / "test-artifacts"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(20000)
+    with browser_page("install_board_failure.png") as page:
+        def load_recipe(model_path: str) -> None:
+            page.goto(install_board["url"])
+            expect(page.get_by_label("Data dir").first).to_have_value("data", timeout=60000)
+            expect(page.get_by_label("Hub name").first).to_have_value("modelscope")  # the user config's hub
+            page.get_by_label("Config path").first.click()  # lists llamaboard_config/*.yaml
+            page.get_by_role("option", name="med_norm_lora.yaml", exact=True).click()
+            page.get_by_role("button", name="Load arguments").click()
+            expect(page.get_by_text("Arguments have been restored.")).to_be_visible()
+            expect(page.get_by_label("Learning rate").first).to_have_value("1e-4")
+            tokens = page.locator("label", has=page.get_by_text("Dataset", exact=True)).locator(".token")
+            expect(tokens).to_have_text(["med_norm_train"])
+            expect(page.get_by_label("Chat template").first).to_have_value("qwen")
+            expect(page.get_by_label("Compute type").first).to_have_value("fp32")  # this machine has no CUDA
+            expect(page.get_by_label("Model name").first).to_have_value("Qwen2.5-0.5B-Instruct")
+            expect(page.get_by_label("Model path").first).to_have_value(model_path)  # after top.py's refill
+            expect(page.get_by_label("Hub name").first).to_have_value("modelscope")
+            expect(page.get_by_label("Data dir").first).to_have_value(str(root / "data"))
+            page.get_by_role("button", name="Preview command").click()
+            command = page.locator("code", has_text="llamafactory-cli train").first
+            expect(command).to_contain_text(f"--dataset_dir {root / 'data'}")
+            expect(command).to_contain_text("--dataset med_norm_train")
+            expect(command).to_contain_text(f"--model_name_or_path {model_path}")
+            expect(command).to_contain_text("med_norm_val")  # eval_dataset, from Extra arguments
+            expect(page.locator(".toast-body.error")).to_have_count(0)
 
-            def load_recipe(model_path: str) -> None:
-                page.goto(install_board["url"])
-                expect(page.get_by_label("Data dir").first).to_have_value("data", timeout=60000)
-                expect(page.get_by_label("Hub name").first).to_have_value("modelscope")  # the user config's hub
-                page.get_by_label("Config path").first.click()  # lists llamaboard_config/*.yaml
-                page.get_by_role("option", name="med_norm_lora.yaml", exact=True).click()
-                page.get_by_role("button", name="Load arguments").click()
-                expect(page.get_by_text("Arguments have been restored.")).to_be_visible()
-                expect(page.get_by_label("Learning rate").first).to_have_value("1e-4")
-                tokens = page.locator("label", has=page.get_by_text("Dataset", exact=True)).locator(".token")
-                expect(tokens).to_have_text(["med_norm_train"])
-                expect(page.get_by_label("Chat template").first).to_have_value("qwen")
-                expect(page.get_by_label("Compute type").first).to_have_value("fp32")  # this machine has no CUDA
-                expect(page.get_by_label("Model name").first).to_have_value("Qwen2.5-0.5B-Instruct")
-                expect(page.get_by_label("Model path").first).to_have_value(model_path)  # after top.py's refill
-                expect(page.get_by_label("Hub name").first).to_have_value("modelscope")
-                expect(page.get_by_label("Data dir").first).to_have_value(str(root / "data"))
-                page.get_by_role("button", name="Preview command").click()
-                command = page.locator("code", has_text="llamafactory-cli train").first
-                expect(command).to_contain_text(f"--dataset_dir {root / 'data'}")
-                expect(command).to_contain_text("--dataset med_norm_train")
-                expect(command).to_contain_text(f"--model_name_or_path {model_path}")
-                expect(command).to_contain_text("med_norm_val")  # eval_dataset, from Extra arguments
-                expect(page.locator(".toast-body.error")).to_have_count(0)
+        load_recipe("Qwen/Qwen2.5-0.5B-Instruct")  # not downloaded: its ModelScope id
+        page.screenshot(path=str(tmp_path / "install_board_hub.png"), full_page=True)
 
-            load_recipe("Qwen/Qwen2.5-0.5B-Instruct")  # not downloaded: its ModelScope id
-            page.screenshot(path=str(tmp_path / "install_board_hub.png"), full_page=True)
-
-            local_model.mkdir(parents=True)  # "downloaded" now; registering again makes it the model path
-            (local_model / "config.json").write_text("{}")
-            assert main(["register", "--llamafactory-dir", str(root), "--from", str(install_board["source"]),
-                         "--with-recipes"]) == 0
-            load_recipe(str(local_model))
-            page.screenshot(path=str(tmp_path / "install_board_local.png"), full_page=True)
-        except Exception:
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "install_board_failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-    shots.mkdir(parents=True, exist_ok=True)
-    for shot in ("install_board_hub.png", "install_board_local.png"):
-        shutil.copyfile(tmp_path / shot, shots / shot)
+        local_model.mkdir(parents=True)  # "downloaded" now; registering again makes it the model path
+        (local_model / "config.json").write_text("{}")
+        assert main(["register", "--llamafactory-dir", str(root), "--from", str(install_board["source"]),
+                     "--with-recipes"]) == 0
+        load_recipe(str(local_model))
+        page.screenshot(path=str(tmp_path / "install_board_local.png"), full_page=True)
+    keep_shots(tmp_path, ["install_board_hub.png", "install_board_local.png"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from board_process import CHROMIUM, CHROMIUM_ARGS, console_script, free_port, needs_chromium, running_board
+from board_process import browser_page, console_script, free_port, keep_shots, needs_chromium, running_board
 from llamafactory_domains.plugin import board as llamaboard
 from llamafactory_domains.plugin import dataset_info
 from llamafactory_domains.plugin.board_launch import GREEDY_INFO, MODULE
@@ -196,7 +196,7 @@ def board(tmp_path):
 
 @needs_chromium
 def test_board_lists_previews_loads_our_recipes_and_predicts_greedily(board, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     configs = {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
                for p in sorted((board["home"] / "llamaboard_config").glob("*.yaml"))}
@@ -205,82 +205,69 @@ def test_board_lists_previews_loads_our_recipes_and_predicts_greedily(board, tmp
                if set(llamaboard.recipe_datasets(llamaboard.load_recipe(llamaboard.RECIPES / name))) <= have}
     assert set(configs) == offered and "med_norm_lora.yaml" in offered
     order = [n for n in configs if n != "med_norm_lora.yaml"] + ["med_norm_lora.yaml"]  # ours last, for the shot
-    shots = ROOT / "build" / "test-artifacts"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(20000)
-            page.goto(board["url"])
-            data_dir = page.get_by_label("Data dir").first  # the Train tab's (Evaluate has one too, hidden)
-            expect(data_dir).to_have_value("data", timeout=60000)  # preselected: the board's `data` is ours
+    with browser_page("webui_failure.png") as page:
+        page.goto(board["url"])
+        data_dir = page.get_by_label("Data dir").first  # the Train tab's (Evaluate has one too, hidden)
+        expect(data_dir).to_have_value("data", timeout=60000)  # preselected: the board's `data` is ours
 
-            data_dir.fill(str(board["data"]))  # set it as a user would
-            dataset = page.get_by_label("Dataset", exact=True).first
-            dataset.click()  # on focus the board re-reads <data dir>/dataset_info.json
-            expect(page.get_by_role("option", name="med_norm_test", exact=True)).to_be_visible()
-            page.get_by_role("option", name="med_norm_train", exact=True).click()
-            page.keyboard.press("Escape")
+        data_dir.fill(str(board["data"]))  # set it as a user would
+        dataset = page.get_by_label("Dataset", exact=True).first
+        dataset.click()  # on focus the board re-reads <data dir>/dataset_info.json
+        expect(page.get_by_role("option", name="med_norm_test", exact=True)).to_be_visible()
+        page.get_by_role("option", name="med_norm_train", exact=True).click()
+        page.keyboard.press("Escape")
 
-            preview = page.get_by_role("button", name="Preview dataset")
-            expect(preview).to_be_enabled()
-            preview.click()
-            modal = page.locator(".modal-box").locator("visible=true")
-            expect(modal.locator(".value.string", has_text=KNOWN_RECORD).first).to_be_visible()
-            expect(page.get_by_label("Count").first).to_have_value(str(board["records"]))
-            # JSON in the viewer: records as nodes with their keys, not one "root=[{'instruction': ...}]" string
-            expect(modal.locator(".json-holder")).to_contain_text('"instruction"')
-            expect(modal.locator(".json-holder")).to_contain_text('"output"')
-            assert modal.locator(".json-node").count() > 2  # the list and each record
-            expect(modal).not_to_contain_text("root=")
-            page.screenshot(path=str(tmp_path / "webui_preview.png"))
-            page.get_by_role("button", name="Close").first.click()
+        preview = page.get_by_role("button", name="Preview dataset")
+        expect(preview).to_be_enabled()
+        preview.click()
+        modal = page.locator(".modal-box").locator("visible=true")
+        expect(modal.locator(".value.string", has_text=KNOWN_RECORD).first).to_be_visible()
+        expect(page.get_by_label("Count").first).to_have_value(str(board["records"]))
+        # JSON in the viewer: records as nodes with their keys, not one "root=[{'instruction': ...}]" string
+        expect(modal.locator(".json-holder")).to_contain_text('"instruction"')
+        expect(modal.locator(".json-holder")).to_contain_text('"output"')
+        assert modal.locator(".json-node").count() > 2  # the list and each record
+        expect(modal).not_to_contain_text("root=")
+        page.screenshot(path=str(tmp_path / "webui_preview.png"))
+        page.get_by_role("button", name="Close").first.click()
 
-            config_path = page.get_by_label("Config path").first
-            tokens = page.locator("label", has=page.get_by_text("Dataset", exact=True)).locator(".token")
-            for name in order:
-                config_path.click()  # lists llamaboard_config/*.yaml
-                page.get_by_role("option", name=name, exact=True).click()
-                page.get_by_role("button", name="Load arguments").click()
-                expect(page.get_by_label("Learning rate").first).to_have_value(configs[name]["train.learning_rate"])
-                expect(tokens).to_have_text(configs[name]["train.dataset"])
-                expect(page.get_by_label("Chat template").first).to_have_value(configs[name]["top.template"])
-                expect(page.locator(".toast-body.error")).to_have_count(0)
-            expect(page.get_by_text("Arguments have been restored.")).to_be_visible()
-            expect(data_dir).to_have_value(str(board["data"]))
-            expect(page.get_by_label("Learning rate").first).to_have_value("1e-4")
-            expect(tokens).to_have_text(["med_norm_train"])
-            expect(page.get_by_label("Cutoff length").first).to_have_value("256")
-            page.screenshot(path=str(tmp_path / "webui.png"), full_page=True)
-
-            # Evaluate & Predict, with the model the last configuration chose: greedy unless told otherwise
-            page.get_by_role("tab", name="Evaluate & Predict").click()
-            temperature = page.get_by_label("number input for Temperature").locator("visible=true")
-            expect(temperature).to_have_value("0")
-            expect(page.get_by_text(GREEDY_INFO)).to_be_visible()
-            page.get_by_label("Dataset", exact=True).locator("visible=true").click()
-            page.get_by_role("option", name="med_norm_test", exact=True).click()
-            page.keyboard.press("Escape")
-            page.get_by_role("button", name="Preview command").click()
-            command = page.locator("code", has_text="llamafactory-cli train").locator("visible=true")
-            expect(command).to_contain_text("--eval_dataset med_norm_test")
-            expect(command).to_contain_text("--do_sample False")
-            expect(command).not_to_contain_text("--temperature")
-            expect(command).not_to_contain_text("--top_p")
-            page.screenshot(path=str(tmp_path / "webui_eval.png"), full_page=True)
-            temperature.fill("0.5")
-            temperature.press("Enter")
-            page.get_by_role("button", name="Preview command").click()
-            expect(command).to_contain_text("--do_sample True")
-            expect(command).to_contain_text("--temperature 0.5")
-            expect(command).to_contain_text("--top_p 0.7")
+        config_path = page.get_by_label("Config path").first
+        tokens = page.locator("label", has=page.get_by_text("Dataset", exact=True)).locator(".token")
+        for name in order:
+            config_path.click()  # lists llamaboard_config/*.yaml
+            page.get_by_role("option", name=name, exact=True).click()
+            page.get_by_role("button", name="Load arguments").click()
+            expect(page.get_by_label("Learning rate").first).to_have_value(configs[name]["train.learning_rate"])
+            expect(tokens).to_have_text(configs[name]["train.dataset"])
+            expect(page.get_by_label("Chat template").first).to_have_value(configs[name]["top.template"])
             expect(page.locator(".toast-body.error")).to_have_count(0)
-        except Exception:
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "webui_failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-    shots.mkdir(parents=True, exist_ok=True)
-    for shot in ("webui.png", "webui_preview.png", "webui_eval.png"):
-        shutil.copyfile(tmp_path / shot, shots / shot)
+        expect(page.get_by_text("Arguments have been restored.")).to_be_visible()
+        expect(data_dir).to_have_value(str(board["data"]))
+        expect(page.get_by_label("Learning rate").first).to_have_value("1e-4")
+        expect(tokens).to_have_text(["med_norm_train"])
+        expect(page.get_by_label("Cutoff length").first).to_have_value("256")
+        page.screenshot(path=str(tmp_path / "webui.png"), full_page=True)
+
+        # Evaluate & Predict, with the model the last configuration chose: greedy unless told otherwise
+        page.get_by_role("tab", name="Evaluate & Predict").click()
+        temperature = page.get_by_label("number input for Temperature").locator("visible=true")
+        expect(temperature).to_have_value("0")
+        expect(page.get_by_text(GREEDY_INFO)).to_be_visible()
+        page.get_by_label("Dataset", exact=True).locator("visible=true").click()
+        page.get_by_role("option", name="med_norm_test", exact=True).click()
+        page.keyboard.press("Escape")
+        page.get_by_role("button", name="Preview command").click()
+        command = page.locator("code", has_text="llamafactory-cli train").locator("visible=true")
+        expect(command).to_contain_text("--eval_dataset med_norm_test")
+        expect(command).to_contain_text("--do_sample False")
+        expect(command).not_to_contain_text("--temperature")
+        expect(command).not_to_contain_text("--top_p")
+        page.screenshot(path=str(tmp_path / "webui_eval.png"), full_page=True)
+        temperature.fill("0.5")
+        temperature.press("Enter")
+        page.get_by_role("button", name="Preview command").click()
+        expect(command).to_contain_text("--do_sample True")
+        expect(command).to_contain_text("--temperature 0.5")
+        expect(command).to_contain_text("--top_p 0.7")
+        expect(page.locator(".toast-body.error")).to_have_count(0)
+    keep_shots(tmp_path, ["webui.png", "webui_preview.png", "webui_eval.png"])
