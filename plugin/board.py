@@ -257,12 +257,12 @@ def prepare(data_dir: Path, work_dir: Path | None = None, recipes_dir: Path = RE
 
 def check_install_outputs(lf_root: Path, source: Path, recipes_dir: Path = RECIPES) -> None:
     """What `--with-recipes` would write can be written (so the datasets are not registered without them):
-    each recipe's configuration and the board's user config, none of them an input."""
+    each train recipe's configuration and the board's user config, none of them an input."""
     root = lf_root.resolve()
-    outputs = [(f"the board configuration of {recipe.name}", root / CONFIG_DIR / recipe.name)
-               for recipe in sorted(recipes_dir.glob("*.yaml"))]
+    recipes = [path for path in sorted(recipes_dir.glob("*.yaml")) if is_train_recipe(load_recipe(path))]
+    outputs = [(f"the board configuration of {recipe.name}", root / CONFIG_DIR / recipe.name) for recipe in recipes]
     check_outputs([*outputs, ("the board's user config", root / CACHE_DIR / USER_CONFIG)],
-                  [("--from", source), *((f"recipe {recipe.name}", recipe) for recipe in recipes_dir.glob("*.yaml"))])
+                  [("--from", source), *((f"recipe {recipe.name}", recipe) for recipe in recipes)])
 
 
 def install_configs(lf_root: Path, source: Path, recipes_dir: Path = RECIPES, cuda: bool | None = None) -> dict:
