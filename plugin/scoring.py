@@ -5,7 +5,8 @@
 :class:`Comparison`: one :class:`Change` per metric, computed on the items both runs score (the
 pairs), with its paired interval, its test, Holm-adjusted p-values for the secondary metrics and the
 flips of 0/1 metrics; :func:`reliably` says whether a change is reliably better or worse. The
-methods are described in :mod:`.statistics`.
+methods are described in :mod:`.statistics`. The rotated copies of one question in a circular split
+(`lfd convert --circular`) are one resampling unit (:func:`question_units`), in intervals and tests.
 """
 
 from __future__ import annotations
@@ -33,16 +34,20 @@ from .statistics import (
     interval,
     is_binary,
     mcnemar_p,
+    one_per_unit,
     resample,
     sign_flip_pvalues,
     stable_decimals,
+    unit_count,
+    unit_sums,
     uses_mean,
     value_table,
     weighted_mean_draws,
 )
 
 # endings of metrics where less is better
-LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguous_rate")
+LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguous_rate", "flip_rate")
+QUESTION = "question"  # the resampling unit of a circular split
 FLIP_KINDS = ("fixed", "broken")  # base 0 → tuned 1, and 1 → 0 (the reverse for lower-is-better metrics)
 
 
@@ -103,6 +108,36 @@ class Scores:
     primary: str = ""  # the first evaluator's primary metric, else the first metric
     resamples: int = BOOTSTRAP_SAMPLES  # bootstrap resamples (and Monte-Carlo sign flips) used
     owners: dict[str, Evaluator] = field(default_factory=dict, repr=False, compare=False)  # metric → its evaluator
+    # each item's resampling unit (its question in a circular split), None: every item is its own
+    units: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def unit(self) -> str:
+        """What the intervals resample: "question" in a circular split, else "" (the items)."""
+        return QUESTION if self.units is not None else ""
+
+
+def question_units(items: list[Prediction]) -> np.ndarray | None:
+    """Each item's resampling unit, 0…G−1: the rotated copies of one question of a circular split (their
+    record's ``circular.question``) share one; None when no item has a question id (items are the units).
+
+    >>> records = [{"circular": {"question": 1}}, {"circular": {"question": 1}}, {}, {"circular": {"question": 2}}]
+    >>> question_units([Prediction("", "", "", record=r) for r in records]).tolist()
+    [0, 0, 1, 2]
+    """
+    keys, found = [], False
+    for index, item in enumerate(items):
+        circular = (item.record or {}).get("circular")
+        question = circular.get("question") if isinstance(circular, dict) else None
+        if isinstance(question, (int, str)) and not isinstance(question, bool):
+            keys.append(("question", question))
+            found = True
+        else:
+            keys.append(("item", index))
+    if not found:
+        return None
+    ids: dict[tuple, int] = {}
+    return np.array([ids.setdefault(key, len(ids)) for key in keys], dtype=int)
 
 
 def check_value(evaluator: Evaluator, item: Prediction, name: str, value) -> None:
@@ -122,10 +157,13 @@ def check_value(evaluator: Evaluator, item: Prediction, name: str, value) -> Non
 def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES) -> Scores:
     """Per-item scores, aggregated metrics, their 95% intervals and how many items each metric covers.
 
-    A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval; every other metric a
-    percentile bootstrap of ``draws`` resamples (seed 0), with :attr:`Scores.decimals` its stable decimals.
+    A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval (unless a question's
+    rotations give it several values: then it is no binomial count); every other metric a percentile
+    bootstrap of ``draws`` resamples (seed 0; of questions in a circular split), with
+    :attr:`Scores.decimals` its stable decimals.
     """
-    scores, graded = Scores([{} for _ in items], resamples=draws), []
+    units = question_units(items)
+    scores, graded = Scores([{} for _ in items], resamples=draws, units=units), []
     for evaluator in chosen:
         per_item = evaluator.score_batch(items)
         for item, item_scores in zip(items, per_item):
@@ -144,12 +182,13 @@ def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOO
         values = metric_values(per_item)
         scores.counts.update({name: len(vals) for name, vals in values.items() if name in metrics})
         if not uses_mean(evaluator):
-            drawn = resample(evaluator, per_item, list(metrics), draws)
+            drawn = resample(evaluator, per_item, list(metrics), draws, units)
             for name, column in drawn.items():
                 _bootstrap_interval(scores, name, column)
             continue
         for name in metrics:
-            if is_binary(values.get(name, [])):
+            present = np.array([scores_of.get(name) is not None for scores_of in per_item], dtype=bool)
+            if is_binary(values.get(name, [])) and one_per_unit(present, units):
                 ones, count = sum(1 for v in values[name] if v == 1), len(values[name])
                 scores.ci95[name], scores.ci_methods[name] = clopper_pearson(ones, count), CLOPPER_PEARSON
                 scores.decimals[name] = MAX_DECIMALS
@@ -157,7 +196,7 @@ def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOO
                 graded.append(name)
     if graded:  # every default-mean graded metric of every evaluator from one set of resamples
         table = value_table(scores.per_item, graded)
-        drawn = weighted_mean_draws(table, ~np.isnan(table), draws)
+        drawn = weighted_mean_draws(table, ~np.isnan(table), draws, units=units)
         for column, name in enumerate(graded):
             _bootstrap_interval(scores, name, drawn[:, column])
     first = chosen[0].primary if chosen else ""
@@ -169,7 +208,7 @@ def _bootstrap_interval(scores: Scores, name: str, draws: np.ndarray) -> None:
     ci = interval(draws)
     if ci is not None:
         scores.ci95[name], scores.decimals[name] = ci, stable_decimals(draws)
-        scores.ci_methods[name] = bootstrap_method(scores.resamples)
+        scores.ci_methods[name] = bootstrap_method(scores.resamples, unit=scores.unit)
 
 
 def lower_is_better(metric: str) -> bool:
@@ -267,11 +306,14 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
     proportions; every other one a paired percentile bootstrap interval: ``draws`` (default
     ``base.resamples``) resamples of all items with seed 0, the pairs drawn averaged. ``primary``
     (default ``base.primary``, else the first metric) keeps its raw p; the other metrics' p-values
-    are Holm-adjusted together into ``p_adjusted``.
+    are Holm-adjusted together into ``p_adjusted``. With ``base.units`` (a circular split) the
+    questions are resampled and sign-flipped as wholes, and a 0/1 metric with several values per
+    question (accuracy over the rotations) is tested like a graded one, not by McNemar.
     """
     if len(base.per_item) != len(tuned.per_item):
         raise ValueError(f"base has {len(base.per_item)} items and tuned {len(tuned.per_item)}; pair them first")
     draws = base.resamples if draws is None else draws
+    units, unit = base.units, base.unit
     names = [name for name in base.metrics if name in tuned.metrics]
     if primary is None:
         primary = base.primary if base.primary in names else next(iter(names), "")
@@ -285,7 +327,7 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
         paired = has_b & has_t
         change = Change(None, None, metric=name, n=int(paired.sum()), base_only=int((has_b & ~has_t).sum()),
                         tuned_only=int((has_t & ~has_b).sum()), primary=name == primary,
-                        ci_method=bootstrap_method(draws, paired=True))
+                        ci_method=bootstrap_method(draws, paired=True, unit=unit))
         changes[name] = change
         owner = base.owners.get(name)
         if not uses_mean(owner):
@@ -302,14 +344,15 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
         change.flips = flips(name, base, tuned)  # not None: every value of both runs is 0 or 1
         if change.flips is not None:
             change.fixed, change.broken = len(change.flips[0]), len(change.flips[1])
-            change.p, change.test = mcnemar_p(change.fixed, change.broken), MCNEMAR
+            if one_per_unit(paired, units):  # independent pairs: McNemar; a question's rotations are not
+                change.p, change.test = mcnemar_p(change.fixed, change.broken), MCNEMAR
         means.append(column)
     if means:
         differences = np.where(np.isnan(b_table) | np.isnan(t_table), np.nan, t_table - b_table)[:, means]
         paired = ~np.isnan(differences)
-        drawn = weighted_mean_draws(differences, paired, draws)
+        drawn = weighted_mean_draws(differences, paired, draws, units=units)
         graded = [i for i, column in enumerate(means) if changes[names[column]].test != MCNEMAR]
-        tests = sign_flip_pvalues(differences[:, graded], draws) if graded else []
+        tests = sign_flip_pvalues(unit_sums(differences[:, graded], units), draws, unit=unit) if graded else []
         for i, (p, test) in zip(graded, tests):
             changes[names[means[i]]].p, changes[names[means[i]]].test = p, test
         for i, column in enumerate(means):
@@ -320,7 +363,7 @@ def compare_scores(base: Scores, tuned: Scores, primary: str | None = None, draw
             else:
                 _paired_interval(change, drawn[:, i])
     for (_, keep), group in custom.items():
-        _compare_custom(base, tuned, group, np.array(keep, dtype=int), draws, changes)
+        _compare_custom(base, tuned, group, np.array(keep, dtype=int), draws, changes, units)
     secondary = [change for change in changes.values() if not change.primary and change.p is not None]
     for change, adjusted in zip(secondary, holm([change.p for change in secondary])):
         change.p_adjusted = adjusted
@@ -336,8 +379,9 @@ def _paired_interval(change: Change, draws: np.ndarray) -> None:
 
 
 def _compare_custom(base: Scores, tuned: Scores, names: list[str], keep: np.ndarray, draws: int,
-                    changes: dict[str, Change]) -> None:
-    """Metrics of one custom ``aggregate`` on the same pairs: values, paired bootstrap, swap permutation test."""
+                    changes: dict[str, Change], units: np.ndarray | None = None) -> None:
+    """Metrics of one custom ``aggregate`` on the same pairs: values, paired bootstrap, swap permutation
+    test (``units``: a question's pairs are drawn and swapped together)."""
     owner = base.owners[names[0]]
     b_aggregate, t_aggregate = owner.aggregate, tuned.owners.get(names[0], owner).aggregate
 
@@ -348,11 +392,14 @@ def _compare_custom(base: Scores, tuned: Scores, names: list[str], keep: np.ndar
     pairs = list(zip(base.per_item, tuned.per_item))
     kept = [pairs[i] for i in keep]
     b_metrics, t_metrics = b_aggregate([b for b, _ in kept]), t_aggregate([t for _, t in kept])
-    drawn = aggregate_draws(difference, pairs, names, draws, keep=keep)
+    drawn = aggregate_draws(difference, pairs, names, draws, keep=keep, units=units)
     observed = np.array([_diff(b_metrics.get(name), t_metrics.get(name)) for name in names])
     rng, at_least = np.random.default_rng(SEED), np.zeros(len(names))
     for _ in range(draws):
-        swap = rng.integers(0, 2, size=len(kept)).astype(bool)
+        if units is None:
+            swap = rng.integers(0, 2, size=len(kept)).astype(bool)
+        else:  # one coin per question, for all its kept pairs
+            swap = rng.integers(0, 2, size=unit_count(units, len(units))).astype(bool)[units[keep]]
         shuffled = [(t, b) if s else (b, t) for (b, t), s in zip(kept, swap)]
         values = difference(shuffled)
         at_least += [abs(values[name]) >= abs(o) - 1e-9 * max(abs(o), 1e-12) for name, o in zip(names, observed)]
@@ -367,7 +414,8 @@ def _compare_custom(base: Scores, tuned: Scores, names: list[str], keep: np.ndar
         if change.flips is not None:
             change.fixed, change.broken = len(change.flips[0]), len(change.flips[1])
         change.p = (1 + float(at_least[column])) / (1 + draws)
-        change.test = f"Monte Carlo swap permutation of the aggregate, B={draws}, seed {SEED}"
+        of = f" of {base.unit}s" if units is not None else ""
+        change.test = f"Monte Carlo swap permutation{of} of the aggregate, B={draws}, seed {SEED}"
         _paired_interval(change, drawn[:, column])
 
 

@@ -32,6 +32,14 @@ p = (1+k)/(1+B)) for graded ones; :func:`holm` adjusts the secondary metrics' p-
 
 Everything is deterministic: the resampled indices and the random signs depend only on the number
 of items, the number of draws and the seed (0), never on the metric or on the other metrics.
+
+**Resampling units.** The items of a split are not always independent: the rotated copies of one
+question in a circular split (`lfd convert --circular`) share the question. ``units`` (the unit of
+each item, 0…G−1) makes the bootstrap draw G units with replacement, each bringing all its items
+(a cluster bootstrap: the indices then depend on G), and the sign-flip test flip each unit's summed
+difference as one. A 0/1 metric with at most one value per unit (a per-question metric) keeps its
+exact interval and test; a 0/1 metric with several values in a unit (accuracy over the rotations) is
+not a binomial count, so it gets the cluster bootstrap and the clustered sign-flip test instead.
 """
 
 from __future__ import annotations
@@ -59,22 +67,52 @@ MCNEMAR = "exact McNemar"
 EXACT_SIGN_FLIP = "exact sign-flip permutation"
 
 
-def bootstrap_method(draws: int = BOOTSTRAP_SAMPLES, paired: bool = False) -> str:
-    """The name reports print for a bootstrap interval.
+def bootstrap_method(draws: int = BOOTSTRAP_SAMPLES, paired: bool = False, unit: str = "") -> str:
+    """The name reports print for a bootstrap interval; ``unit``: what is resampled when not the items.
 
     >>> bootstrap_method(), bootstrap_method(1000, paired=True)
     ('percentile bootstrap, B=10000, seed 0', 'paired percentile bootstrap, B=1000, seed 0')
+    >>> bootstrap_method(unit="question")
+    'percentile bootstrap of questions, B=10000, seed 0'
     """
-    return f"{'paired ' if paired else ''}percentile bootstrap, B={draws}, seed {SEED}"
+    of = f" of {unit}s" if unit else ""
+    return f"{'paired ' if paired else ''}percentile bootstrap{of}, B={draws}, seed {SEED}"
 
 
-def monte_carlo_sign_flip(draws: int = BOOTSTRAP_SAMPLES) -> str:
-    """The name of the Monte-Carlo sign-flip test.
+def monte_carlo_sign_flip(draws: int = BOOTSTRAP_SAMPLES, unit: str = "") -> str:
+    """The name of the Monte-Carlo sign-flip test (``unit``: whose summed differences are flipped).
 
-    >>> monte_carlo_sign_flip()
-    'Monte Carlo sign-flip permutation, B=10000, seed 0'
+    >>> monte_carlo_sign_flip(), monte_carlo_sign_flip(unit="question")
+    ('Monte Carlo sign-flip permutation, B=10000, seed 0', 'Monte Carlo sign-flip permutation of questions, B=10000, seed 0')
     """
-    return f"Monte Carlo sign-flip permutation, B={draws}, seed {SEED}"
+    of = f" of {unit}s" if unit else ""
+    return f"Monte Carlo sign-flip permutation{of}, B={draws}, seed {SEED}"
+
+
+def unit_count(units: np.ndarray | None, n: int) -> int:
+    """How many resampling units ``n`` items form (each item its own when ``units`` is None)."""
+    return n if units is None else (int(units.max()) + 1 if len(units) else 0)
+
+
+def one_per_unit(present: np.ndarray, units: np.ndarray | None) -> bool:
+    """Whether no unit has more than one of the ``present`` items (a per-unit metric, or no units).
+
+    >>> one_per_unit(np.array([True, False, True]), np.array([0, 0, 1])), one_per_unit(np.array([True, True]), np.array([0, 0]))
+    (True, False)
+    """
+    if units is None:
+        return True
+    return not len(units) or int(np.bincount(units[present], minlength=1).max(initial=0)) <= 1
+
+
+def unit_sums(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
+    """(units, columns) sums of the rows of ``values`` (NaN as 0) within each unit; ``values`` when no units."""
+    values = np.nan_to_num(np.asarray(values, dtype=float).reshape(len(values), -1), nan=0.0)
+    if units is None:
+        return values
+    sums = np.zeros((unit_count(units, len(values)), values.shape[1]))
+    np.add.at(sums, units, values)
+    return sums
 
 
 def clopper_pearson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -116,25 +154,29 @@ def bootstrap_indices(n: int, draws: int, seed: int = SEED) -> Iterator[np.ndarr
         done += rows
 
 
-def bootstrap_weights(n: int, draws: int, seed: int = SEED) -> Iterator[np.ndarray]:
-    """The rows of :func:`bootstrap_indices` as counts: how often each of the n items was drawn."""
-    for indices in bootstrap_indices(n, draws, seed):
+def bootstrap_weights(n: int, draws: int, seed: int = SEED, units: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """The rows of :func:`bootstrap_indices` as counts: how often each of the n items was drawn; with
+    ``units``, the units are drawn (G of G) and each item counts as often as its unit."""
+    count = unit_count(units, n)
+    for indices in bootstrap_indices(count, draws, seed):
         rows = len(indices)
-        flat = (indices + n * np.arange(rows)[:, None]).ravel()
-        yield np.bincount(flat, minlength=rows * n).reshape(rows, n).astype(float)
+        flat = (indices + count * np.arange(rows)[:, None]).ravel()
+        weights = np.bincount(flat, minlength=rows * count).reshape(rows, count).astype(float)
+        yield weights if units is None else weights[:, units]
 
 
 def weighted_mean_draws(values: np.ndarray, present: np.ndarray, draws: int = BOOTSTRAP_SAMPLES,
-                        seed: int = SEED) -> np.ndarray:
+                        seed: int = SEED, units: np.ndarray | None = None) -> np.ndarray:
     """(draws, columns) bootstrap means of each column of ``values`` (n, columns) over its ``present`` items.
 
-    Every resample draws n of all n items (seed 0) and averages each column over the drawn items
-    where it is present, so a conditional metric's count varies as in a rerun; NaN when none is drawn.
+    Every resample draws n of all n items (seed 0; with ``units``, G of the G units, each with all its
+    items) and averages each column over the drawn items where it is present, so a conditional
+    metric's count varies as in a rerun; NaN when none is drawn.
     """
     values = np.where(present, values, 0.0)
     present = present.astype(float)
     out, row = np.empty((draws, values.shape[1])), 0
-    for weights in bootstrap_weights(len(values), draws, seed):
+    for weights in bootstrap_weights(len(values), draws, seed, units):
         with np.errstate(invalid="ignore", divide="ignore"):
             out[row : row + len(weights)] = (weights @ values) / (weights @ present)
         row += len(weights)
@@ -152,9 +194,9 @@ def _number(value) -> float:
     return math.nan if value is None else float(value)
 
 
-def _mean_draws(per_item: list[dict], names: list[str], draws: int) -> np.ndarray:
+def _mean_draws(per_item: list[dict], names: list[str], draws: int, units: np.ndarray | None = None) -> np.ndarray:
     values = value_table(per_item, names)
-    return weighted_mean_draws(values, ~np.isnan(values), draws)
+    return weighted_mean_draws(values, ~np.isnan(values), draws, units=units)
 
 
 def uses_mean(evaluator: Evaluator | None) -> bool:
@@ -163,15 +205,20 @@ def uses_mean(evaluator: Evaluator | None) -> bool:
 
 
 def aggregate_draws(aggregate: Callable[[list[dict]], dict], per_item: list[dict], names: list[str],
-                    draws: int = BOOTSTRAP_SAMPLES, keep: Sequence[int] | None = None) -> np.ndarray:
+                    draws: int = BOOTSTRAP_SAMPLES, keep: Sequence[int] | None = None,
+                    units: np.ndarray | None = None) -> np.ndarray:
     """(draws, names) values of ``aggregate`` on each bootstrap resample of the items (seed 0; NaN where undefined).
 
-    ``keep``: only drawn items among these indices are passed on (the paired items of a comparison).
+    ``keep``: only drawn items among these indices are passed on (the paired items of a comparison);
+    ``units``: the units are drawn, each bringing all its items.
     """
     table, row = np.full((draws, len(names)), np.nan), 0
     kept = None if keep is None else np.isin(np.arange(len(per_item)), np.asarray(keep, dtype=int))
-    for indices in bootstrap_indices(len(per_item), draws):
+    members = None if units is None else [np.flatnonzero(units == unit) for unit in range(unit_count(units, len(units)))]
+    for indices in bootstrap_indices(unit_count(units, len(per_item)), draws):
         for drawn in indices:
+            if members is not None:
+                drawn = np.concatenate([members[unit] for unit in drawn]) if len(drawn) else drawn
             if kept is not None:
                 drawn = drawn[kept[drawn]]
                 if not len(drawn):  # no paired item drawn: undefined, like the mean's NaN
@@ -184,18 +231,18 @@ def aggregate_draws(aggregate: Callable[[list[dict]], dict], per_item: list[dict
 
 
 def resample(evaluator: Evaluator, per_item: list[dict], names: list[str] | None = None,
-             draws: int = BOOTSTRAP_SAMPLES) -> dict[str, np.ndarray]:
+             draws: int = BOOTSTRAP_SAMPLES, units: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Metric → its value on each of ``draws`` bootstrap resamples of the items (seed 0; NaN where undefined).
 
     ``names`` defaults to the metrics ``evaluator`` aggregates ``per_item`` into. The default mean is
     vectorised; a custom ``aggregate`` is called on each resample. Two score lists of the same length
-    get the same resampled indices.
+    get the same resampled indices. ``units``: resample units of items (see the module).
     """
     names = list(evaluator.aggregate(per_item)) if names is None else names
     if uses_mean(evaluator):
-        table = _mean_draws(per_item, names, draws)
+        table = _mean_draws(per_item, names, draws, units)
     else:
-        table = aggregate_draws(evaluator.aggregate, per_item, names, draws)
+        table = aggregate_draws(evaluator.aggregate, per_item, names, draws, units=units)
     return {name: table[:, column] for column, name in enumerate(names)}
 
 
@@ -303,14 +350,15 @@ def _at_least(statistics: np.ndarray, observed: np.ndarray) -> np.ndarray:
 
 
 def sign_flip_pvalues(differences: np.ndarray, draws: int = BOOTSTRAP_SAMPLES,
-                      seed: int = SEED) -> list[tuple[float, str]]:
+                      seed: int = SEED, unit: str = "") -> list[tuple[float, str]]:
     """Two-sided paired permutation test of each column of ``differences`` (n, columns): (p, test name).
 
     Under "no difference" each item's tuned − base difference is as likely to have either sign, so
     the observed |sum| is compared with the |sum| after flipping signs. Zeros (and NaNs: items that
     are not pairs) take no part. With at most :data:`EXACT_SIGN_FLIPS` nonzero differences all 2^m
     sign vectors are enumerated (p = share with |sum| ≥ observed); beyond that ``draws`` random sign
-    vectors over all n rows (seed 0, the same for every column) give p = (1 + k)/(1 + draws).
+    vectors over all n rows (seed 0, the same for every column) give p = (1 + k)/(1 + draws). The rows
+    are units' summed differences when ``unit`` names them (:func:`unit_sums`), which the test names.
 
     >>> sign_flip_pvalues(np.array([[0.5], [0.25], [0.0], [-0.25]]))
     [(0.75, 'exact sign-flip permutation')]
@@ -326,7 +374,8 @@ def sign_flip_pvalues(differences: np.ndarray, draws: int = BOOTSTRAP_SAMPLES,
             continue
         bits = (np.arange(2 ** len(nonzero))[:, None] >> np.arange(len(nonzero))) & 1
         sums = (1 - 2 * bits) @ nonzero
-        results[column] = (float(np.mean(_at_least(sums, observed[column]))), EXACT_SIGN_FLIP)
+        results[column] = (float(np.mean(_at_least(sums, observed[column]))),
+                           EXACT_SIGN_FLIP + (f" of {unit}s" if unit else ""))
     if monte_carlo:
         table, counts = differences[:, monte_carlo], np.zeros(len(monte_carlo))
         rng, done, n = np.random.default_rng(seed), 0, len(differences)
@@ -337,7 +386,7 @@ def sign_flip_pvalues(differences: np.ndarray, draws: int = BOOTSTRAP_SAMPLES,
             counts += _at_least(signs @ table, observed[monte_carlo]).sum(axis=0)
             done += rows
         for column, k in zip(monte_carlo, counts):
-            results[column] = ((1 + float(k)) / (1 + draws), monte_carlo_sign_flip(draws))
+            results[column] = ((1 + float(k)) / (1 + draws), monte_carlo_sign_flip(draws, unit))
     return results  # type: ignore[return-value]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from ...evaluators.base import Evaluator, Prediction
 from ..predictions import prompt_excerpt
 from ..scoring import Change, Comparison, Scores
-from ..statistics import SEED
+from ..statistics import MCNEMAR, SEED
 from .html import clip
 
 
@@ -77,7 +77,7 @@ def compare_report(context: dict, base: list[Prediction], tuned: list[Prediction
         "diff": {name: change.diff for name, change in changes.items()},
         "diff_ci95": {name: list(change.ci95) for name, change in changes.items() if change.ci95},
         "mcnemar": {name: {"fixed": c.fixed, "broken": c.broken, "p": c.p}
-                    for name, c in changes.items() if c.fixed is not None},
+                    for name, c in changes.items() if c.test == MCNEMAR},
         "flips": {} if not flipped else {flipped[0]: {
             "fixed": [flip_row(base[i], tuned[i]) for i in flipped[1]],
             "broken": [flip_row(base[i], tuned[i]) for i in flipped[2]],

@@ -16,10 +16,12 @@ from llamafactory_domains.plugin.statistics import (
     holm,
     interval,
     mcnemar_p,
+    one_per_unit,
     resample,
     sign_flip_p,
     sign_flip_pvalues,
     stable_decimals,
+    unit_sums,
     weighted_mean_draws,
 )
 
@@ -247,3 +249,30 @@ def test_agresti_min_covers_about_95_percent():
         cells = rng.multinomial(n, [up, down, 1 - up - down], size=4000)
         covered = [lo <= up - down <= hi for lo, hi in (agresti_min(u, d, n) for u, d, _ in cells)]
         assert 0.93 <= np.mean(covered) <= 0.99, (n, up, down, np.mean(covered))
+
+
+def test_units_of_one_item_each_resample_as_the_items_do():
+    values = np.random.default_rng(3).random((30, 2))
+    present = values > 0.2
+    plain = weighted_mean_draws(values, present, 400)
+    assert np.allclose(plain, weighted_mean_draws(values, present, 400, units=np.arange(30)), rtol=0, atol=1e-12,
+                       equal_nan=True)
+
+
+def test_units_are_drawn_whole():
+    """Two questions of three copies each: every resample holds 0, 3 or 6 copies of each question, so the
+    mean of a question-constant value takes only the values of 0, 1 or 2 copies of question 1."""
+    values = np.array([[1.0]] * 3 + [[0.0]] * 3)
+    draws = weighted_mean_draws(values, np.ones_like(values, dtype=bool), 300, units=np.array([0, 0, 0, 1, 1, 1]))
+    assert set(np.round(draws[:, 0], 9)) <= {0.0, 0.5, 1.0}
+
+
+def test_sign_flips_of_units_flip_a_unit_s_copies_together():
+    differences = np.array([[1.0], [1.0], [1.0], [-1.0]])
+    units = np.array([0, 0, 0, 1])
+    sums = unit_sums(differences, units)
+    assert sums.tolist() == [[3.0], [-1.0]]
+    assert sign_flip_pvalues(sums, unit="question") == [(1.0, "exact sign-flip permutation of questions")]
+    assert sign_flip_pvalues(differences)[0][0] == 0.625  # as independent items: 10 of 16 sign vectors
+    assert one_per_unit(np.array([True, False, False, True]), units)
+    assert not one_per_unit(np.array([True, True, False, False]), units)
