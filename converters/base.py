@@ -45,6 +45,9 @@ __all__ = ["Converter", "Example", "Row", "Shape", "Skip", "UserError", "convert
            "require_object", "text_of", "where"]
 
 
+CIRCULAR_METRIC = "choice_circular_accuracy"  # a question counts only if every rotation of it is right
+
+
 class Shape(Skip):
     """A record of the wrong shape: an error if it is the file's first record (wrong file), else a skip."""
 
@@ -103,6 +106,10 @@ class Converter:
     # the one metric the test split is judged by (headlines, flips, "reliably better"); the other
     # metrics are secondary: Holm-adjusted and labelled exploratory in `lfd compare`
     primary_metric: ClassVar[str] = ""
+    # a multiple-choice converter whose examples keep their Question (plugin.mcq.ChoiceExample) and
+    # that takes --circular K: its test questions, options rotated, go to <name>_test_circular,
+    # judged by CIRCULAR_METRIC
+    circular_split: ClassVar[bool] = False
     with_system = False
     with_history = False
     columns: list[tuple[str, ...]] = []  # accepted header column sets of tabular sources
@@ -135,6 +142,10 @@ class Converter:
         """One raw record -> example(s); raise ``Skip(reason)`` to leave it out (counted)."""
         raise NotImplementedError
 
+    def render_choice(self, question) -> Example:
+        """A choice question (plugin.mcq.Question) as this converter writes it: each ``--circular`` variant."""
+        return question.example()
+
     def augment(self, example: Example) -> Iterable[Example]:
         """Extra training copies of an example (e.g. options reordered). Called after the split and the
         cross-split deduplication, for training examples only; each copy is checked against the test
@@ -142,16 +153,24 @@ class Converter:
         return ()
 
     @classmethod
-    def entries(cls, name: str, fmt: str, file_prefix: str, splits=("train", "test", "val")) -> dict:
+    def entries(cls, name: str, fmt: str, file_prefix: str, splits=None, circular=None) -> dict:
         """The dataset_info entries for ``<name>_<split>``, files at ``<file_prefix><name>_<split>.jsonl``;
-        the held-out splits (test, and val of ``--val-size``) record the evaluators that score them."""
+        the held-out splits (test, test_circular of ``--circular K``, val of ``--val-size``) record the
+        evaluators that score them; ``circular``: K as given. ``splits`` defaults to every split the
+        converter can write."""
+        if splits is None:
+            splits = ("train", "test", "val", *(["test_circular"] * cls.circular_split))
         result = {}
         for split in splits:
             lfd = {"converter": cls.name, "split": split}
-            if split in ("test", "val") and cls.evaluators:
+            if split in ("test", "val", "test_circular") and cls.evaluators:
                 lfd["evaluators"] = list(cls.evaluators)
-                if cls.primary_metric:
+                if split == "test_circular":
+                    lfd["primary_metric"] = CIRCULAR_METRIC
+                elif cls.primary_metric:
                     lfd["primary_metric"] = cls.primary_metric
+            if split == "test_circular" and circular is not None:
+                lfd["circular"] = circular
             result[f"{name}_{split}"] = dataset_entry(
                 f"{file_prefix}{name}_{split}.jsonl", fmt, cls.with_system, cls.with_history, lfd)
         return result

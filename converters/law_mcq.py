@@ -8,12 +8,14 @@ have two), so its prompt reads 不定项; the answer is scored as an exact lette
 DISC-Law-Eval's objective CSVs (``input,output,A,B,C,D,source,multichoice``, ``output`` "D" or
 "ABCD") are 单选 when ``multichoice`` is False and 多选 when True. JEC-QA's test files have no
 answers: hold out part of a train file with ``--test-size``. DISC-Law-Eval's short-answer JSON is
-free text, not multiple choice: convert it with ``disc_law``.
+free text, not multiple choice: convert it with ``disc_law``. ``--circular K`` also writes each test
+question with its options rotated (plugin/circular.py).
 """
 
 from __future__ import annotations
 
-from ..plugin.mcq import LETTERS, Question, options_from_mapping
+from ..plugin.circular import add_circular_argument
+from ..plugin.mcq import LETTERS, Question, options_from_mapping, with_question
 from .base import Converter, Shape, register_converter, require_object, text_of
 
 MULTICHOICE = {"true": "multi", "1": "multi", "false": "single", "0": "single"}
@@ -68,11 +70,16 @@ class LawMcq(Converter):
 
     evaluators = ("choice",)
     primary_metric = "choice_accuracy"
+    circular_split = True
     columns = [("input", "output", "A", "B")]
     expects = (
         "multiple-choice records: JEC-QA (statement/option_list/answer) or "
         "DISC-Law-Eval objective CSV (input/output/A/B/C/D/source/multichoice)"
     )
+
+    @classmethod
+    def add_arguments(cls, parser):
+        add_circular_argument(parser)
 
     def convert(self, record, split):
         require_object(record)
@@ -88,7 +95,7 @@ class LawMcq(Converter):
         else:
             found = ", ".join(map(str, record)) or "none"
             raise Shape(f"record has no option_list or A/B fields (found: {found})")
-        return question.example()
+        return with_question(question.example(), question)
 
     @staticmethod
     def jec_qa(record) -> Question:

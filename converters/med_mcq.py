@@ -9,18 +9,21 @@ Each record's keys tell its source: ``option`` (CMB JSON), ``options`` (MedQA-MC
 C-Eval are single-answer; CMExam does not say, so its prompt reads 不定项 (one or more answers)
 rather than leak the answer count. CMB's test questions come without answers: ``--answers
 CMB-test-choice-answer.json`` joins them by ``id``. C-Eval's test CSVs have no answers: use its val.
+``--circular K`` also writes each test question with its options rotated (plugin/circular.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..plugin.circular import add_circular_argument
 from ..plugin.mcq import (
     LETTERS,
     Question,
     letter_of,
     options_from_mapping,
     options_from_text,
+    with_question,
 )
 from .base import (
     Converter,
@@ -78,6 +81,7 @@ class MedMcq(Converter):
 
     evaluators = ("choice",)
     primary_metric = "choice_accuracy"
+    circular_split = True
     columns = [("Question", "Options"), ("question", "A", "B")]
     expects = (
         "multiple-choice records: CMB (question/option/answer), MedQA-MCMLE (question/options/answer_idx), "
@@ -92,6 +96,7 @@ class MedMcq(Converter):
             metavar="FILE",
             help="CMB test answers (CMB-test-choice-answer.json), joined to the questions by id",
         )
+        add_circular_argument(parser)
 
     def __init__(self, options):
         super().__init__(options)
@@ -111,7 +116,7 @@ class MedMcq(Converter):
         else:
             found = ", ".join(map(str, record)) or "none"
             raise Shape(f"record has no option, options, Options or A/B fields (found: {found})")
-        return question.example()
+        return with_question(question.example(), question)
 
     def cmb(self, record) -> Question:
         answer = record.get("answer")

@@ -22,7 +22,10 @@ single/multi by the answer's letter count, √/× -> 判断, else 填空; its PD
 
 Blanks (（　　）, (  ), ____, _(1)_) become ``___``. 填空 records carry ``question_type: fill``, 问答
 ``open``. ``--shuffle-options K`` adds up to K training copies of each choice question with its
-options reordered (see :meth:`SafetyExam.augment`).
+options reordered (see :meth:`SafetyExam.augment`); ``--circular K`` writes each test choice
+question rotated K ways to ``<name>_test_circular`` (plugin/circular.py; 填空/问答 are left out of it).
+Options that refer to other options (以上都对, "A和B", :func:`..plugin.mcq.refers_to_others`) keep a
+question in its original order for both; "35kV及以上" is an ordinary option.
 """
 
 from __future__ import annotations
@@ -34,15 +37,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..plugin.circular import add_circular_argument
 from ..plugin.mcq import (
     HEADERS,
     LETTERS,
+    ChoiceExample,
     Question,
     answer_letters,
     kind_of,
     letter_of,
     options_from_mapping,
     options_from_text,
+    options_refer,
     true_false,
 )
 from .base import (
@@ -72,8 +78,6 @@ JUDGE_MARKS = {"√", "×", "✓", "✗", "对", "错", "正确", "错误"}  # v
 ANSWER_MARK = re.compile(r"(?:^|[,，;；\n])\s*([A-ZＡ-Ｚ])\s*[.．、:：)）]")
 # an option cell that swallowed the next option ("线路一种工作票 B． 电气第一种工作票")
 SWALLOWED_OPTION = re.compile(r"\s[A-L]\s*[.．。、]")
-# options whose meaning depends on their place or letters: not reordered
-POSITIONAL = re.compile(r"以上|上述|(?<![A-Za-z])[A-L]\s*[和与及、,，]\s*[A-L](?![A-Za-z])")
 CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff01-\uff1f]"
 ALL_ORDERS_UP_TO = 720  # options of at most 6: enumerate every order; more: sample
 
@@ -161,13 +165,6 @@ class OpenQuestion:
         if not answer:
             raise Skip("no answer")
         return cls(text, answer, kind)
-
-
-@dataclass
-class ChoiceExample(Example):
-    """An example of a choice question; keeps the question (not written) so augment() can reorder it."""
-
-    question: Question | None = None
 
 
 def seed_table(record: dict) -> Question | OpenQuestion:
@@ -263,14 +260,6 @@ def distinct_orders(options: dict[str, str], count: int, rng: random.Random) -> 
     return list(chosen.values())
 
 
-def reordered(question: Question, order: tuple[int, ...]) -> Question:
-    """The question with option ``order[j]`` (an index into the old options) as its j-th option."""
-    old = list(question.options.items())
-    options = {LETTERS[j]: old[i][1] for j, i in enumerate(order)}
-    answer = "".join(LETTERS[j] for j, i in enumerate(order) if old[i][0] in question.answer)
-    return Question(question.text, options, answer, question.kind)
-
-
 @register_converter("safety_exam")
 class SafetyExam(Converter):
     """Electric-power safety (安规) question banks (seed table, competition bank, GB 26860 bank) -> exam questions."""
@@ -300,6 +289,7 @@ class SafetyExam(Converter):
 
     evaluators = ("choice", "exact_match")
     primary_metric = "choice_accuracy"
+    circular_split = True
     columns = [
         ("题型", "题目内容", "选项", "正确答案"),
         ("题目（必填）：",),
@@ -325,8 +315,10 @@ class SafetyExam(Converter):
             type=positive_int,
             metavar="K",
             help="add up to K training copies of each choice question with its options "
-            "reordered (seeded by --seed and the question; needs --style options)",
+            "reordered (seeded by --seed and the question; needs --style options; a question whose "
+            "options refer to others, like 以上都对 or A和B, keeps its order)",
         )
+        add_circular_argument(parser, "needs --style options; 填空/问答 test questions are left out of it")
 
     def __init__(self, options):
         super().__init__(options)
@@ -336,6 +328,11 @@ class SafetyExam(Converter):
         if self.shuffles and self.style == "plain":
             raise UserError(
                 "--shuffle-options reorders the options shown in the prompt, which --style plain "
+                "does not show; drop one of them"
+            )
+        if getattr(options, "circular", None) and self.style == "plain":
+            raise UserError(
+                "--circular rotates the options shown in the prompt, which --style plain "
                 "does not show; drop one of them"
             )
 
@@ -361,6 +358,9 @@ class SafetyExam(Converter):
             return Example(instruction=question.text, output=question.answer, extra={"question_type": question.kind})
         return self.choice_example(question)
 
+    def render_choice(self, question: Question) -> ChoiceExample:
+        return self.choice_example(question)
+
     def choice_example(self, question: Question) -> ChoiceExample:
         chosen = [(letter, question.options[letter]) for letter in question.answer]
         if self.style == "plain":
@@ -374,18 +374,19 @@ class SafetyExam(Converter):
     def augment(self, example):
         """``--shuffle-options K`` copies of a single/multi choice question, options reordered and the
         answer letters remapped: never the original order, no arrangement twice, the same copies
-        whatever the input order (seeded by --seed and the prompt). Questions whose options point
-        at others (以上, 上述, "A和B") keep their order."""
+        whatever the input order (seeded by --seed and the prompt). Questions whose options refer to
+        others (以上都对, 上述说法都对, "A和B", "ABC": :func:`..plugin.mcq.refers_to_others`) keep their
+        order; ordinary options such as "35kV及以上" do not stop a question being reordered."""
         question = getattr(example, "question", None)
         if (
             not self.shuffles
             or question is None
             or question.kind == "judge"
-            or any(POSITIONAL.search(text) for text in question.options.values())
+            or options_refer(question)
         ):
             return []
         rng = random.Random(f"{self.seed}:{example.instruction}")
         return [
-            self.choice_example(reordered(question, order))
+            self.choice_example(question.reordered(order))
             for order in distinct_orders(question.options, self.shuffles, rng)
         ]

@@ -90,8 +90,10 @@ def converter_of(dataset: str) -> str:
 
     >>> converter_of("med_dialog_train"), converter_of("med_norm_val"), converter_of("mine")
     ('med_dialog', 'med_norm', 'mine')
+    >>> converter_of("med_mcq_test_circular")
+    'med_mcq'
     """
-    stem, _, split = dataset.rpartition("_")
+    stem, _, split = (dataset[: -len("_circular")] if dataset.endswith("_test_circular") else dataset).rpartition("_")
     return stem if stem and split in ("train", "test", "val") else dataset
 
 

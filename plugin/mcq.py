@@ -20,6 +20,11 @@ there; its ``question_type`` is "multi" for a 多选题 or several answer letter
 Kinds: ``single`` (单选), ``multi`` (多选), ``indefinite`` (不定项: one or more answers, for sources
 that do not say which, so the prompt does not leak the answer count) and ``judge`` (判断: options
 A. 正确 / B. 错误, see :func:`true_false`).
+
+Option order: :meth:`Question.reordered` and :meth:`Question.rotated` move the options (answer
+letters follow); :func:`refers_to_others` tells options whose meaning depends on the others
+(以上都对, "A和B") from ordinary ones ("35kV及以上"); :class:`ChoiceExample` keeps the question of an
+example, for ``--shuffle-options`` and ``--circular`` (:mod:`.circular`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from .io.rows import Skip
 from .records import Example, text_of
@@ -206,6 +211,35 @@ class Question:
                  "question_type": "multi" if self.kind == "multi" or len(self.answer) > 1 else "single"}
         return Example(instruction="\n".join(lines), output=self.answer, extra=extra)
 
+    def reordered(self, order) -> Question:
+        """The question with old option ``order[j]`` (an index into the options) as its j-th option,
+        lettered A, B, C…; the answer letters follow their options and are sorted.
+
+        >>> q = Question.build("应穿？", {"A": "雨鞋", "B": "绝缘靴", "C": "橡胶鞋", "D": "绝缘手套"}, "BD", "multi")
+        >>> r = q.reordered((3, 1, 0, 2))
+        >>> r.options, r.answer
+        ({'A': '绝缘手套', 'B': '绝缘靴', 'C': '雨鞋', 'D': '橡胶鞋'}, 'AB')
+        """
+        old = list(self.options.items())
+        options = {LETTERS[j]: old[i][1] for j, i in enumerate(order)}
+        answer = "".join(LETTERS[j] for j, i in enumerate(order) if old[i][0] in self.answer)
+        return Question(self.text, options, answer, self.kind)
+
+    def rotated(self, r: int) -> Question:
+        """Cyclic rotation as OpenCompass's CircularEval: with n options, new slot j shows old option
+        (j + r) mod n; rotation 0 (or n) is the question itself.
+
+        >>> q = Question.build("应穿？", {"A": "雨鞋", "B": "绝缘靴", "C": "橡胶鞋", "D": "绝缘手套"}, "B")
+        >>> q.rotated(1).options, q.rotated(1).answer, q.rotated(3).answer
+        ({'A': '绝缘靴', 'B': '橡胶鞋', 'C': '绝缘手套', 'D': '雨鞋'}, 'A', 'C')
+        >>> q.rotated(4) is q
+        True
+        """
+        n = len(self.options)
+        if r % n == 0:
+            return self
+        return self.reordered(tuple((j + r) % n for j in range(n)))
+
 
 def true_false(statement, answer) -> Question:
     """A 判断题 as two options, A. 正确 / B. 错误; ``answer`` is 正确/错误, 对/错, √/×, T/F….
@@ -228,3 +262,75 @@ def true_false(statement, answer) -> Question:
     else:
         raise Skip("true/false answer is neither 正确 nor 错误")
     return Question.build(statement, JUDGE_OPTIONS, letter, "judge")
+
+
+# --- options that refer to other options, option order, circular (rotated) variants -------------
+
+# a word pointing back at the options: 以上/上述/其他 (not "35kV及以上", "1000V以上": those are followed
+# by nothing or by an ordinary word), then a quantifier or a word for options/answers
+_BACK = r"(?:以上|以下|上述|前述|上面|前面|其他|其它|其余)"
+_QUANTIFIER = r"(?:都|均|全|皆|各|所有|几|[两二三四五六七八九十\d]+\s*[项个种者条点])"
+_SAID = r"(?:选项|答案|说法|观点|表述|叙述|描述|几项|各项|内容)"
+# a list of option letters ("A和B", "A、B", "A+C"): at the start, or followed by a verdict; letters
+# written together ("ABC") only as the whole option or before a verdict ("AB型" is a blood group)
+_LETTER_LIST = r"(?<![A-Za-z0-9])[A-L](?:\s*(?:和|与|及|或|、|,|，|\+|/|&)\s*[A-L])+(?![A-Za-z0-9])"
+_LETTERS_TOGETHER = r"^[A-L]{2,}"
+_VERDICT = r"(?:都|均|全|皆|正确|错误|对|错|是|不是|选项|项|说法|两项|三项|皆非)"
+REFERS = re.compile(
+    rf"{_BACK}的?(?:{_QUANTIFIER}|{_SAID})"  # 以上都对, 以上均不正确, 上述说法都对, 以上三项, 其他选项
+    rf"|^{_BACK}$"  # the option "以上"
+    r"|^(?:都|均|皆|全都|全部?)不?(?:对|错|正确|错误|是|非|可以?|有|符合|适用|成立|包括|需要?|应)"  # 都不对, 全对
+    r"|^[两二三四五六七八九]者|^前[两二三四五六七八九\d]+\s*[项个种者条]"  # 两者都是, 前三项
+    rf"|^{_LETTER_LIST}|{_LETTER_LIST}\s*{_VERDICT}"  # A和B, A、B均正确, B和C都对
+    rf"|{_LETTERS_TOGETHER}(?:$|\s*{_VERDICT})"  # ABC, AB都对
+    r"|(?:选项|答案)\s*[A-L](?![A-Za-z])|(?<![A-Za-z])[A-L]\s*(?:选项|项)"  # 同选项A, A项
+    r"|\b(?:all|none|both|neither|either)\b.{0,20}\b(?:above|below|these|them|others|options)\b"
+    r"|\bboth\s+[A-L]\s+and\s+[A-L]\b|^[A-L]\s+(?:and|or|&)\s+[A-L]\b",
+    re.IGNORECASE,
+)
+
+
+def refers_to_others(option) -> bool:
+    """Whether an option's meaning depends on the other options or their letters/places, so it
+    changes when the options are reordered: 以上都对, 都不对, "A和B", "ABC", "all of the above"…
+    Ordinary options that merely contain 以上/以下 ("35kV及以上", "1000V以上") are not.
+
+    >>> [refers_to_others(t) for t in ("以上都对", "以上均不正确", "上述说法都对", "都不对", "均正确", "以上三项")]
+    [True, True, True, True, True, True]
+    >>> [refers_to_others(t) for t in ("A和B", "A、B均正确", "ABC", "B和C都对", "All of the above", "none of these")]
+    [True, True, True, True, True, True]
+    >>> [refers_to_others(t) for t in ("35kV及以上", "1000V以上", "1000V及其以上", "10KV及以下", "全部停电", "均压环")]
+    [False, False, False, False, False, False]
+    >>> [refers_to_others(t) for t in ("维生素B、C缺乏", "ACTH升高", "AB型", "其他人员", "以上级调度指令为准")]
+    [False, False, False, False, False]
+    """
+    text = " ".join(unicodedata.normalize("NFKC", text_of(option)).split())
+    return bool(REFERS.search(text))
+
+
+def options_refer(question: Question) -> bool:
+    """Whether any option of ``question`` refers to others (:func:`refers_to_others`): its order is kept.
+
+    >>> options_refer(Question.build("应穿？", {"A": "雨鞋", "B": "绝缘靴", "C": "以上都对"}, "C"))
+    True
+    """
+    return any(refers_to_others(text) for text in question.options.values())
+
+
+@dataclass
+class ChoiceExample(Example):
+    """An example of a choice question; keeps the question (not written) so that it can be reordered
+    (``--shuffle-options``) or rotated (``--circular``)."""
+
+    question: Question | None = None
+
+
+def with_question(example: Example, question: Question) -> ChoiceExample:
+    """``example`` (the rendering of ``question``) as a :class:`ChoiceExample` that keeps the question.
+
+    >>> q = Question.build("应穿？", {"A": "雨鞋", "B": "绝缘靴"}, "B")
+    >>> kept = with_question(q.example(), q)
+    >>> kept.question is q, kept.instruction == q.example().instruction
+    (True, True)
+    """
+    return ChoiceExample(**{f.name: getattr(example, f.name) for f in fields(Example)}, question=question)

@@ -4,13 +4,14 @@ Before converting (:func:`check_before`): ``--out-dir`` is a folder; no output (
 ``--rejects``, dataset_info.json) is an input or another output (:mod:`.io.paths`); ``--rejects``
 is not the file of a dataset entry; the entries fit; and a run without a test (validation) split
 refuses to leave an earlier run's ``<name>_test`` (``<name>_val``) split beside a training split
-that now holds its items.
+that now holds its items, and a run without ``--circular`` an earlier ``<name>_test_circular``
+beside a test split it no longer matches.
 
 At the end, under the folder's lock (:func:`commit`): a data file of the same name whose bytes differ
 (an earlier conversion of other data, or a file made by hand that no entry names) is refused unless
 ``--force``, and then reported as replaced, with its old and new record counts; the same bytes again
 are left as they are ("unchanged").
-The data files, the rejects, the removal of a stale test or validation split (with ``--force``) and
+The data files, the rejects, the removal of a stale test, circular test or validation split (with ``--force``) and
 dataset_info.json are then committed in one :class:`.io.atomic.AtomicFiles` transaction.
 """
 
@@ -66,13 +67,20 @@ def make_out_dir(out_dir: Path) -> None:
 
 
 HELD_OUT = {"test": ("test split", "--test-size N or --test FILE"),  # split -> (what it is, how to hold it out)
+            "test_circular": ("circular test split", "--circular K with the test split"),
             "val": ("validation split", "--val-size N")}
+# what a stale split would be left beside: {train}: this run's training file name
+STALE = {"test": "this run holds out none, so {train} would hold its items next to it",
+         "val": "this run holds out none, so {train} would hold its items next to it",
+         "test_circular": "this run writes none (no --circular), so it would be left next to a test split it "
+                          "no longer matches"}
 
 
 def outputs(args: argparse.Namespace, paths: dict[str, Path], info_path: Path) -> list[tuple[str, Path]]:
     return [("the training split (--out-dir, --name)", paths["train"]),
             ("the test split (--out-dir, --name)", paths["test"]),
             ("the validation split (--out-dir, --name)", paths["val"]),
+            ("the circular test split (--out-dir, --name, --circular)", paths["test_circular"]),
             ("dataset_info.json of --out-dir", info_path),
             ("--rejects", args.rejects)]
 
@@ -89,9 +97,10 @@ def refuse_stale_split(name: str, split: str, paths: dict[str, Path], existing: 
     if entry or file:
         what = file or f"entry {entry} of {info_path}"
         kind, hold_out = HELD_OUT[split]
-        raise UserError(f"{what}: the {kind} of an earlier conversion named {name}; this run holds out none, "
-                        f"so {paths['train'].name} would hold its items next to it — pass {hold_out} to hold them "
-                        f"out again, or --force to remove the old {kind}")
+        again = "write it again" if split == "test_circular" else "hold them out again"
+        raise UserError(f"{what}: the {kind} of an earlier conversion named {name}; "
+                        f"{STALE[split].format(train=paths['train'].name)} — pass {hold_out} to {again}, "
+                        f"or --force to remove the old {kind}")
 
 
 def refuse_rejects_over_data(rejects: Path | None, info_path: Path, existing: dict) -> None:
@@ -162,8 +171,9 @@ def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[st
                 out.remove(file)
             if entry or file:
                 parts = ([str(file)] if file else []) + ([f"entry {entry}"] if entry else [])
-                notes.append(f"removed the earlier {HELD_OUT[split][0]} ({' and '.join(parts)}): this run holds "
-                             "out none (--force)")
+                none = "writes none" if split == "test_circular" else "holds out none"
+                notes.append(f"removed the earlier {HELD_OUT[split][0]} ({' and '.join(parts)}): this run {none} "
+                             "(--force)")
         return replaced
 
     merged = dataset_info.merge(info_path, entries, force=args.force, files=out, check=check,

@@ -3,6 +3,8 @@
 The pipeline streams: records are read, converted and written one at a time. A held-out split
 (``--test-size``, ``--val-size``) and ``--limit`` sampling each take another pass over the input
 instead of holding it in memory; only the held-out splits (and the chosen record numbers) are kept.
+With ``--circular K`` (the exam converters) each test question is also written, options rotated, to
+``<name>_test_circular`` as it is written to the test split (plugin/circular.py); nothing else changes.
 The validation split is drawn from the training pool (what is left once the test split and its
 duplicates are out), and the training split then leaves out its duplicates too (plugin/dedup.py).
 Without any of them, a big JSON array or JSONL file is converted in parts, one process per CPU (see
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from ..converters.base import converters
 from . import dataset_info, outputs
+from .circular import refuse_one_rotation
 from .dedup import VAL_REASONS, HeldOut, TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
@@ -62,10 +65,15 @@ def convert(args: argparse.Namespace) -> dict:
         open_bytes(path).close()  # a folder, a pipe, a missing or an unreadable file: each its own line
     out_dir: Path = args.out_dir
     with_test = bool(args.test or args.test_size)
-    splits = ("train", *(["test"] * with_test), *(["val"] * bool(args.val_size)))
-    entries = cls.entries(name, fmt, "", splits)
+    circular = getattr(args, "circular", None)  # --circular K of the exam converters
+    refuse_one_rotation(circular)
+    if circular and not with_test:
+        raise UserError(f"--circular {circular} rotates the options of the test questions, and this run has no test "
+                        "split; pass --test FILE... or --test-size N")
+    splits = ("train", *(["test"] * with_test), *(["test_circular"] * bool(circular)), *(["val"] * bool(args.val_size)))
+    entries = cls.entries(name, fmt, "", splits, circular=circular)
     info_path = out_dir / dataset_info.FILE_NAME
-    paths = {split: out_dir / f"{name}_{split}.jsonl" for split in ("train", "test", "val")}
+    paths = {split: out_dir / f"{name}_{split}.jsonl" for split in ("train", "test", "test_circular", "val")}
     outputs.check_before(args, name, paths, info_path, entries, splits)  # no output over an input, ...
     rng = random.Random(args.seed)
     with AtomicFiles() as out:
@@ -79,6 +87,7 @@ def convert(args: argparse.Namespace) -> dict:
         val_held_out: set[int] = set()  # --val-size: the validation records, by index in the pool
         if with_test:
             test = out.open(paths["test"])
+            rotated = out.open(paths["test_circular"]) if circular else None
             if args.test:
                 test_examples = run.examples(args.test, "test")
             else:
@@ -92,7 +101,9 @@ def convert(args: argparse.Namespace) -> dict:
                 test_examples = (example for _, example in sample)
             for example in test_examples:
                 run.write(test, "test", example)
-                test_keys.add(example)
+                test_keys.add(example)  # keys take option order as a set: a rotation is the same item
+                if rotated is not None:
+                    run.write_circular(rotated, example, circular)
 
         # each pass over the inputs counts (reads and skips, then test and validation items left out) only
         # what no pass before it counted: the --test-size reservoir pass counted the reads
@@ -156,6 +167,10 @@ def refuse_empty(split: str, tally: Tally, args: argparse.Namespace) -> None:
     """An empty split is an error (LLaMA-Factory would stop with `Cannot find valid samples`): nothing is written."""
     if tally.written:
         return
+    if split == "test_circular":
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common())
+        raise UserError(f"--circular {args.circular}: no test question is a choice question ({reasons}); drop "
+                        "--circular, or hold out choice questions; nothing was written")
     files = " ".join(map(str, args.test if split == "test" and args.test else args.inputs))
     reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common()) or "no records"
     # nothing is written, --rejects included: name the first skipped record instead

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..converters.base import Converter, Shape
+from .circular import circular_examples
 from .dedup import EXACT, HeldOut, TestItems
 from .errors import UserError, where
 from .io.rows import Row, Skip
@@ -25,6 +26,7 @@ class Tally:
     read: int = 0
     written: int = 0
     augmented: int = 0  # of ``written``: extra copies made by Converter.augment
+    questions: int = 0  # test_circular: the test questions whose variants ``written`` counts
     skipped: Counter = field(default_factory=Counter)
     # where the first skipped record is, for the error when nothing is left (then the file was read in one
     # pass: see parallel.convert_in_parts); a message, not a count: tallies compare without it
@@ -36,7 +38,7 @@ class Run:
 
     def __init__(self, converter: Converter, fmt: str, rejects=None):
         self.converter, self.fmt, self.rejects = converter, fmt, rejects
-        self.tallies = {"train": Tally(), "test": Tally(), "val": Tally()}
+        self.tallies = {"train": Tally(), "test": Tally(), "test_circular": Tally(), "val": Tally()}
         self.origin: tuple[Path | None, Row | None] = (None, None)  # file and row of the last example yielded
 
     def skip(self, split: str, reason: str, path: Path | None = None, row: Row | None = None) -> None:
@@ -93,6 +95,17 @@ class Run:
     def write(self, handle, split: str, example: Example) -> None:
         handle.write(self.line(example))
         self.tallies[split].written += 1
+
+    def write_circular(self, handle, example: Example, k: int | str) -> None:
+        """``--circular K``: the rotated variants of the test example just written (plugin/mcq.py); a question
+        not rotated is counted by reason."""
+        tally = self.tallies["test_circular"]
+        variants, reason = circular_examples(example, self.converter.render_choice, k, self.tallies["test"].written)
+        if reason is not None:
+            tally.skipped[reason] += 1
+        tally.questions += bool(variants)
+        for variant in variants:
+            self.write(handle, "test_circular", variant)
 
     def fresh(self, examples: Iterable[Example], test: TestItems | HeldOut, count: bool = True) -> Iterator[Example]:
         """The examples that are not items of ``test`` (a held-out split, see plugin/dedup.py); with ``count``

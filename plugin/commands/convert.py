@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ...converters.base import Converter, converters
+from ..circular import NOT_CHOICE_REASON
 from ..errors import UserError
 from ..pipeline import convert
 from ..records import FORMATS
@@ -50,6 +51,9 @@ def report(summary: dict) -> None:
     out = sys.stderr
     for split in summary["splits"]:
         tally: Tally = summary["tallies"][split]
+        if split == "test_circular":
+            report_circular(tally, summary["paths"][split])
+            continue
         read = f"read {tally.read}, " if tally.read else ""
         copies = f" ({tally.augmented} of them augmented copies)" if tally.augmented else ""
         print(f"{split}: {read}wrote {tally.written}{copies} -> {summary['paths'][split]}", file=out)
@@ -60,6 +64,14 @@ def report(summary: dict) -> None:
     for note in summary.get("notes", []):
         print(note, file=out)
     print(summary["dataset_info"], file=out)
+
+
+def report_circular(tally: Tally, path) -> None:
+    """``--circular``: variants and questions written, and the questions not rotated, by reason."""
+    print(f"test_circular: wrote {tally.written} variants of {tally.questions} questions -> {path}", file=sys.stderr)
+    for reason, n in sorted(tally.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+        how = "left out" if reason == NOT_CHOICE_REASON else "original order only"
+        print(f"  {how}, {reason}: {n}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +88,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         example=("lfd convert med_norm data/samples/med_norm/yidu_n7k_train.xlsx --test data/samples/med_norm/chip_cdn_dev.json "
                  "--val-size 10 --out-dir data"),
         description=("Convert raw files with CONVERTER (see `lfd list`) into LLaMA-Factory JSONL and merge\n"
-                     "<name>_train / <name>_test (/ <name>_val) entries into OUT_DIR/dataset_info.json.\n"
+                     "<name>_train / <name>_test (/ <name>_val, <name>_test_circular) entries into OUT_DIR/dataset_info.json.\n"
                      "Counts of records read, written and skipped (by reason) go to stderr."),
         help="raw files -> LLaMA-Factory dataset + dataset_info.json entries",
     )
@@ -107,7 +119,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rejects", type=Path, metavar="FILE", help="write skipped records (JSONL, with file and location)")
     p.add_argument("--force", action="store_true",
                    help="replace existing different dataset_info entries and data files of the same name (and remove "
-                        "an earlier test or validation split a run without one would leave)")
+                        "an earlier test, circular test or validation split a run without one would leave)")
 
 
 def extend_parser(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -5,7 +5,8 @@ An output that is an input (``--rejects`` naming the raw file of each converter,
 over dataset_info.json or a split; `lfd eval` --out over --per-item or the predictions); an output
 that is a folder, a device, under a file or a name too long; a second conversion of other data
 under the same name, a file made by hand, an earlier test split left beside a training split that
-now holds its items; dataset_info.json files (of `lfd convert`, `lfd register` and `lfd eval
+now holds its items, an earlier circular test split left beside a run without ``--circular``;
+dataset_info.json files (of `lfd convert`, `lfd register` and `lfd eval
 --dataset`) holding what JSON cannot (NaN, huge integers, deep nesting) or a ``file_name`` that is
 null or a number; a symlinked dataset_info.json (written through the link); predictions holding
 lone surrogates written to --per-item and --html. Faults (a full disk, kills) are in
@@ -215,6 +216,7 @@ def second_runs() -> list[dict]:
     chip, more, other = F + "out_chip.json", F + "out_chip_more.json", F + "out_chip_other.json"
     first = ["convert", "med_norm", chip, "--out-dir", OUT]
     held = ["convert", "med_norm", more, "--test-size", "1", "--out-dir", OUT]
+    anquan = ["convert", "safety_exam", F + "out_anquan.xlsx", "--test-size", "2", "--out-dir", OUT]
     csv = F + "out_toyhom.csv"
     cases = [
         case("out_rerun_other_data", None, ["convert", "med_norm", other, "--out-dir", OUT], 1,
@@ -278,6 +280,17 @@ def second_runs() -> list[dict]:
         case("out_stale_test_entry_only", info({"med_norm_test": med_norm_entry("test")}), first, 1,
              "entry med_norm_test of", "a med_norm_test entry whose file is gone",
              target_info="out_info_test_entry.json", file="out_info_test_entry.json"),
+        # --circular: an earlier circular test split left beside a test split it no longer matches
+        case("out_rerun_without_circular", None, anquan, 1,
+             "the circular test split of an earlier conversion named safety_exam",
+             "a rerun without --circular leaves the old safety_exam_test_circular beside the test split",
+             setup=[[*anquan, "--circular", "all"]]),
+        case("out_rerun_other_circular", None, [*anquan, "--circular", "2"], 1,
+             "entry safety_exam_test_circular already exists with different content",
+             "another --circular K under the same name changes the circular split", setup=[[*anquan, "--circular", "all"]]),
+        case("out_circular_without_test", None, ["convert", "safety_exam", F + "out_anquan.xlsx", "--circular", "2",
+                                                 "--out-dir", OUT], 1, "this run has no test split",
+             "--circular rotates the test questions: without a test split there are none"),
     ]
     return cases
 

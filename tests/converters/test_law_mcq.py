@@ -94,3 +94,17 @@ def test_real_jec_qa_and_disc_law_eval_records(lfd, tmp_path):
     assert code == 0 and "read 25, wrote 25" in err
     outputs = [r["output"] for r in lines(tmp_path / "law_mcq_train.jsonl")]
     assert outputs[:5] == ["ABCD", "C", "D", "AB", "ABCD"] and outputs[5] == "D" and outputs[15] == "ABCD"
+
+
+def test_circular_disc_law_eval_single_and_multi(lfd, tmp_path):
+    test = disc_csv(tmp_path / "mcq.csv", [
+        ["甲的行为构成何罪？", "B", "盗窃罪", "抢劫罪", "诈骗罪", "侵占罪", SOURCE, "False"],
+        ["下列哪些属于行政处罚？", "AD", "罚款", "记过", "降级", "拘留", SOURCE, "True"]])
+    out = tmp_path / "out"
+    code, _, err = lfd("convert", "law_mcq", jsonl(tmp_path / "train.jsonl", [JEC, JEC | {"id": "2"}]), "--test", test,
+                       "--circular", "2", "--out-dir", out)
+    assert code == 0, err
+    variants = lines(out / "law_mcq_test_circular.jsonl")
+    assert [(v["circular"]["question"], v["circular"]["order"], v["answer"], v["question_type"]) for v in variants] == [
+        (1, "ABCD", "B", "single"), (1, "BCDA", "A", "single"), (2, "ABCD", "AD", "multi"), (2, "BCDA", "CD", "multi")]
+    assert variants[3]["options"] == {"A": "记过", "B": "降级", "C": "拘留", "D": "罚款"}

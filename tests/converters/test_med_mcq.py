@@ -222,3 +222,25 @@ def test_cmexam_xlsx_with_literal_backslash_n_between_options(lfd, tmp_path):
     first, second = lines(tmp_path / "med_mcq_train.jsonl")
     assert first["options"] == {"A": "胃溃疡", "B": "十二指肠溃疡", "C": "慢性胃炎"} and first["answer"] == "B"
     assert second["options"] == {"A": "骨质疏松", "B": "低血压", "C": "满月脸"} and second["answer"] == "AC"
+
+
+def test_circular_cmb_and_cmexam_test_questions(lfd, tmp_path):
+    """CMB with --answers and a CMExam question whose last option is 以上都不是 (kept in its order)."""
+    train = write_json(tmp_path / "train.json", [dict(CMB_ITEM, question=f"第{i}题{CMB_ITEM['question']}") for i in range(3)])
+    test = write_json(tmp_path / "test.json", [{**CMB_ITEM, "id": 7, "answer": ""}])
+    answers = write_json(tmp_path / "answers.json", [{"id": 7, "answer": "D"}])
+    out = tmp_path / "cmb"
+    code, _, err = lfd("convert", "med_mcq", train, "--test", test, "--answers", answers, "--circular", "3",
+                       "--out-dir", out)
+    assert code == 0, err
+    variants = lines(out / "med_mcq_test_circular.jsonl")
+    assert [(v["circular"]["order"], v["answer"]) for v in variants] == [("ABCDE", "D"), ("BCDEA", "C"), ("CDEAB", "B")]
+    assert {v["options"][v["answer"]] for v in variants} == {"原发性肺结核"}
+    cmexam = write_csv(tmp_path / "cmexam.csv", ["Question", "Options", "Answer"], [
+        ["此男孩可能患", "A 小叶型肺炎\nB 浸润性肺结核\nC 以上都不是", "B"], ["下列属于肺结核的是", "A 小叶型肺炎\nB 浸润性肺结核", "B"]])
+    code, _, err = lfd("convert", "med_mcq", train, "--test", cmexam, "--circular", "all", "--out-dir", tmp_path / "cmexam")
+    assert code == 0, err
+    variants = lines(tmp_path / "cmexam" / "med_mcq_test_circular.jsonl")
+    assert [(v["circular"]["question"], v["circular"]["rotation"]) for v in variants] == [(1, 0), (2, 0), (2, 1)]
+    assert "test_circular: wrote 3 variants of 2 questions" in err
+    assert "original order only, options refer to other options (以上…): 1" in err

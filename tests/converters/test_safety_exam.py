@@ -333,3 +333,16 @@ def test_competition_bank_fill_in_markers_and_wrapped_options(lfd, tmp_path):
     assert fill_five["instruction"] == "工作票签发人、工作负责人（___）、___、___、___和___应履行职责。"
     assert fill_five["output"] == "监护人、工作许可人、专责监护人、工作班成员、安全职责"
     assert single["options"] == {"A": "拒绝支付报酬", "B": "按时 支付"}
+
+
+def test_voltage_classes_are_ordinary_options_and_are_shuffled(lfd, tmp_path):
+    """"35kV及以上" / "1000V以上" contain 以上 but do not point at other options: the question is reordered
+    (the old 以上|上述 rule kept it in place); 以上都对 still keeps its order."""
+    rows = [["变电专业", "单选题", "高压电气设备是指电压等级在（　　）者。", "来自安规",
+             "A. 1000V以上,B. 250V以下,C. 35kV及以上", "A. 1000V以上"],
+            ["变电专业", "单选题", "选项指向其他选项（　　）。", "来自安规", "A. 甲,B. 乙,C. 以上都对", "C. 以上都对"]]
+    src = shuffle_bank(tmp_path / "bank.md", rows)
+    code, _, err = lfd("convert", "safety_exam", src, "--shuffle-options", "10", "--out-dir", tmp_path)
+    assert code == 0, err
+    questions = [r["instruction"].split("\n")[1] for r in lines(tmp_path / "safety_exam_train.jsonl")]
+    assert questions.count("高压电气设备是指电压等级在___者。") == 6 and questions.count("选项指向其他选项___。") == 1

@@ -5,6 +5,8 @@ from llamafactory_domains.plugin.mcq import (
     answer_letters,
     options_from_mapping,
     options_from_text,
+    options_refer,
+    refers_to_others,
     true_false,
 )
 
@@ -113,3 +115,50 @@ def test_options_separated_by_a_literal_backslash_n():
 def test_a_line_wrapped_inside_chinese_text_is_joined():
     assert options_from_mapping({"A": "拒绝支\n付报酬", "B": "CT\n检查", "C": "按时\r\n 支付"}) == {
         "A": "拒绝支付报酬", "B": "CT 检查", "C": "按时支付"}
+
+
+# options that refer to other options; reordered and rotated questions
+
+@pytest.mark.parametrize("option", [
+    "以上都对", "以上均不正确", "以上都不是", "以上皆是", "以上答案都正确", "以上选项均不对", "以上三项", "上述说法都对",
+    "上述两种", "其他选项都不对", "都不对", "都正确", "均正确", "全对", "全错", "均可", "两者都是", "前三项",
+    "A和B", "A、B均正确", "A与C", "A,B,C", "B和C都对", "ABC", "AD都对", "选项A和B", "同选项A", "Ａ和Ｂ",
+    "All of the above", "none of the above", "both A and B", "A or B",
+])
+def test_options_that_refer_to_other_options(option):
+    assert refers_to_others(option)
+
+
+@pytest.mark.parametrize("option", [
+    # real options of the 安规 banks (../shared/samples/power_safety_anquan): voltage classes, 全部…
+    "35kV及以上", "1000V以上", "1000V及其以上", "250V以下", "1000V及其以下", "10KV及以下", "110KV及以下",
+    "全部停电", "全部撤出", "全部带有", "怎么都行", "需要高压设备全部停电、部分停电或做安全措施的工作",
+    # medical ones with letters inside
+    "维生素B、C缺乏", "ACTH升高", "AB型", "A型血", "B超", "CT检查", "均压环", "其他人员", "以上级调度指令为准",
+    "正确", "错误", "A",
+])
+def test_ordinary_options_do_not_refer_to_others(option):
+    assert not refers_to_others(option)
+
+
+def test_reordered_and_rotated_move_options_and_answer_letters():
+    question = Question.build("下列正确的是", OPTIONS, "BE", "多项选择题")
+    moved = question.reordered((4, 3, 2, 1, 0))
+    assert list(moved.options.values()) == list(OPTIONS.values())[::-1] and moved.answer == "AD"
+    assert moved.text == question.text and moved.kind == "multi"
+    for r in range(5):
+        rotated = question.rotated(r)
+        assert [rotated.options[letter] for letter in "ABCDE"] == [OPTIONS["ABCDE"[(j + r) % 5]] for j in range(5)]
+        assert sorted(rotated.options[letter] for letter in rotated.answer) == sorted([OPTIONS["B"], OPTIONS["E"]])
+        assert rotated.answer == "".join(sorted(rotated.answer))
+    assert question.rotated(0) is question and question.rotated(5) is question
+
+
+def test_a_question_whose_letters_have_a_gap_is_relettered_when_rotated():
+    question = Question.build("？", options_from_mapping({"A": "甲", "B": "乙", "C": "", "D": "丁"}), "D")
+    assert question.rotated(1).options == {"A": "乙", "B": "丁", "C": "甲"} and question.rotated(1).answer == "B"
+
+
+def test_options_refer_looks_at_every_option():
+    assert options_refer(Question.build("？", {"A": "甲", "B": "乙", "C": "A和B"}, "C"))
+    assert not options_refer(Question.build("？", {"A": "35kV及以上", "B": "10kV以下"}, "A"))

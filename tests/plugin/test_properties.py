@@ -9,6 +9,7 @@ import json
 import string
 import tempfile
 import time
+from argparse import Namespace
 from pathlib import Path
 from unittest import mock
 
@@ -24,7 +25,9 @@ from llamafactory_domains.evaluators.json_fields import (
 )
 from llamafactory_domains.plugin import parallel as in_parts
 from llamafactory_domains.plugin import pipeline
+from llamafactory_domains.plugin.circular import circular_examples
 from llamafactory_domains.plugin.cli import build_parser
+from llamafactory_domains.plugin.dedup import prompt_key
 from llamafactory_domains.plugin.errors import UserError
 from llamafactory_domains.plugin.io import json_files
 from llamafactory_domains.plugin.io.json_exact import Scanner, json_container
@@ -340,3 +343,97 @@ def test_a_wrong_split_point_falls_back_to_one_pass(tmp_path, monkeypatch):
     assert [json.loads(line)["instruction"].split("\n")[0] for line in lines] == \
         ["主题:头痛"] * 3 + ["主题:高血压"] * 3 + ["主题:头痛"] * 2
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------- --circular: every layout the MCQ converters read
+
+def _med(**_):
+    from llamafactory_domains.converters.med_mcq import MedMcq
+    return MedMcq(Namespace(answers=None, encoding=None))
+
+
+def _law(**_):
+    from llamafactory_domains.converters.law_mcq import LawMcq
+    return LawMcq(Namespace())
+
+
+def _safety(**_):
+    from llamafactory_domains.converters.safety_exam import SafetyExam
+    return SafetyExam(Namespace(style="options", shuffle_options=None, seed=42, circular="all"))
+
+
+def _letters_of(texts):
+    return {"ABCDE"[i]: text for i, text in enumerate(texts)}
+
+
+def _joined(texts, answer):
+    return ",".join(f"{letter}. {text}" for letter, text in _letters_of(texts).items()), \
+        ",".join(f"{letter}. {texts['ABCDE'.index(letter)]}" for letter in answer)
+
+
+# layout -> (converter, raw record of (question, option texts, answer letters, multi), single answers only)
+LAYOUTS_MCQ = {
+    "CMB": (_med, lambda q, t, a, m: {"question": q, "option": _letters_of(t), "answer": a,
+                                      "question_type": "多项选择题" if m else "单项选择题"}, False),
+    "CMExam": (_med, lambda q, t, a, m: {"Question": q, "Options": "\n".join(f"{k} {v}" for k, v in _letters_of(t).items()),
+                                         "Answer": a}, False),
+    "MedQA": (_med, lambda q, t, a, m: {"question": q, "options": _letters_of(t), "answer_idx": a}, True),
+    "C-Eval": (_med, lambda q, t, a, m: {"question": q, **_letters_of(t), "answer": a}, True),
+    "JEC-QA": (_law, lambda q, t, a, m: {"statement": q, "option_list": _letters_of(t), "answer": list(a)}, False),
+    "DISC-Law-Eval": (_law, lambda q, t, a, m: {"input": q, "output": a, **_letters_of(t), "multichoice": str(m)}, False),
+    "安规 seed table": (_safety, lambda q, t, a, m: {"题型": "多选题" if m else "单选题", "题目内容": q,
+                                                  "选项": _joined(t, a)[0], "正确答案": _joined(t, a)[1]}, False),
+    "安规 competition bank": (_safety, lambda q, t, a, m: {
+        "题目（必填）：": q, "正确答案（必填）": a, **{f"选项{k}": v for k, v in _letters_of(t).items()},
+        "_sheet": "多选题" if m else "单选题"}, False),
+    "安规 GB 26860": (_safety, lambda q, t, a, m: {"序号": 1, "题目": q, **_letters_of(t), "答案": a, "题型": "填空题"}, False),
+}
+OPTION_TEXT = st.text(alphabet="甲乙丙丁戊己庚辛壬癸电压绝缘靴手套雨鞋", min_size=1, max_size=4)
+
+
+@settings(SMALL, max_examples=300)  # ~30 per layout, ~1 s
+@given(layout=st.sampled_from(sorted(LAYOUTS_MCQ)), texts=st.lists(OPTION_TEXT, min_size=2, max_size=5),
+       data=st.data(), k=st.sampled_from([2, 3, 4, 5, 7, "all"]))
+def test_circular_variants_keep_the_options_and_the_answer_of_every_layout(layout, texts, data, k):
+    make, record_of, single_only = LAYOUTS_MCQ[layout]
+    multi = not single_only and data.draw(st.booleans(), label="multi")
+    letters = "ABCDE"[: len(texts)]
+    size = data.draw(st.integers(2, len(texts)), label="answers") if multi else 1
+    answer = "".join(sorted(data.draw(st.permutations(letters), label="answer")[:size]))
+    converter = make()
+    example = converter.convert(record_of("下列正确的是？", texts, answer, multi), "test")
+    question = example.question
+    made, reason = circular_examples(example, converter.render_choice, k, 9)
+    assert reason is None and made
+    n = len(texts)
+    expected = n if k == "all" else min(k, n)
+    arrangements = {tuple(texts[(j + r) % n] for j in range(n)) for r in range(expected)}
+    assert len(made) == len(arrangements)  # rotations showing the same texts are dropped
+    assert made[0].instruction == example.instruction and made[0].output == example.output  # rotation 0 = the test record
+    answer_texts = sorted(question.options[letter] for letter in question.answer)
+    for variant in made:
+        circular = variant.extra["circular"]
+        options, order = variant.extra["options"], circular["order"]
+        assert circular["question"] == 9 and circular["rotations"] == len(made) and len(order) == n
+        assert sorted(options.values()) == sorted(texts)  # the same texts, as a multiset
+        assert sorted(options[letter] for letter in variant.extra["answer"]) == answer_texts
+        for slot, letter in zip(options, order):  # `order` maps each slot back to its original letter
+            assert options[slot] == question.options[letter]
+        assert variant.extra["answer"] == "".join(s for s, o in zip(options, order) if o in question.answer)
+        assert order == "".join(letters[(j + circular["rotation"]) % n] for j in range(n))
+        assert variant.extra["question_type"] == example.extra["question_type"]
+        if variant is not made[0]:
+            assert prompt_key(variant.instruction) == prompt_key(example.instruction)  # dedup: the same item
+    assert len({tuple(m.extra["options"].values()) for m in made}) == len(made)
+
+
+@SMALL
+@given(layout=st.sampled_from(["安规 seed table", "CMB", "JEC-QA"]), texts=st.lists(OPTION_TEXT, min_size=2, max_size=4),
+       last=st.sampled_from(["以上都对", "以上均不正确", "A和B", "都不对", "ABC"]), k=st.sampled_from([2, "all"]))
+def test_a_question_with_an_option_that_refers_to_others_is_written_once(layout, texts, last, k):
+    make, record_of, _ = LAYOUTS_MCQ[layout]
+    converter = make()
+    example = converter.convert(record_of("下列正确的是？", [*texts, last], "A", False), "test")
+    made, reason = circular_examples(example, converter.render_choice, k, 1)
+    assert reason == "options refer to other options (以上…)" and len(made) == 1
+    assert made[0].instruction == example.instruction
