@@ -76,6 +76,10 @@ class Evaluator(abc.ABC):
     primary: ClassVar[str] = ""
     # metrics whose values may lie outside [0, 1] (rescaled BERTScore); they must still be finite
     unbounded: ClassVar[tuple[str, ...]] = ()
+    # metric groups ("prefix/member" names): the title of each group's chart on the report pages, and
+    # groups drawn as a reference bar in another group's chart (the labels' letter shares beside the answers')
+    group_titles: ClassVar[dict[str, str]] = {}
+    group_references: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **options):
         declared = self.declared()
@@ -130,13 +134,19 @@ def register_evaluator(name: str):
 
 
 def metric_values(per_item: list[dict[str, float | None]]) -> dict[str, list[float]]:
-    """Each metric's values over the items, Nones left out."""
+    """Each metric's values over the items, Nones left out; metrics in the order the items first name
+    them (a None names it too), those without any value left out.
+
+    >>> metric_values([{"a": None, "b": 1.0}, {"a": 0.5, "b": None}])
+    {'a': [0.5], 'b': [1.0]}
+    """
     values: dict[str, list[float]] = {}
     for scores in per_item:
         for name, value in scores.items():
+            values.setdefault(name, [])
             if value is not None:
-                values.setdefault(name, []).append(value)
-    return values
+                values[name].append(value)
+    return {name: found for name, found in values.items() if found}
 
 
 def format_value(value) -> str:

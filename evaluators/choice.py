@@ -23,6 +23,7 @@ from ..plugin.choice_reader import (
 )
 from ..plugin.io.rows import Skip
 from ..plugin.mcq import answer_letters
+from ..plugin.order_robustness import GROUP_REFERENCES, GROUP_TITLES, Judged, add_metrics, rotation_of
 from .base import Evaluator, Prediction, register_evaluator
 
 __all__ = ["Choice", "Reader", "Reading", "extract", "label_letters", "partial_credit", "prompt_options", "read",
@@ -117,11 +118,14 @@ class Choice(Evaluator):
 
     options: ClassVar = {}
     primary: ClassVar[str] = "choice_accuracy"
+    group_titles: ClassVar[dict[str, str]] = GROUP_TITLES
+    group_references: ClassVar[dict[str, str]] = GROUP_REFERENCES
 
-    def score(self, item: Prediction) -> dict[str, float | None]:
+    def judge(self, item: Prediction) -> Judged | None:
+        """The item's answer letters and what its reply chose; None when it is not a choice question."""
         record = item.record or {}
         if record.get("question_type") in NOT_CHOICE:
-            return dict.fromkeys(KEYS)
+            return None
         options = record_options(record) or prompt_options(item.prompt)
         try:
             answer = answer_letters(record.get("answer"))
@@ -129,11 +133,31 @@ class Choice(Evaluator):
             answer = ""
         answer = answer or label_letters(item.label, options)
         if not answer:
-            return dict.fromkeys(KEYS)
+            return None
         reading = read(item.predict, options, "".join(options or FALLBACK_LETTERS) + answer)
-        return {
-            "choice_accuracy": float(reading.letters == answer),
-            "choice_partial_credit": partial_credit(reading.letters, answer),
-            "choice_no_answer_rate": float(reading.status == "none"),
-            "choice_ambiguous_rate": float(reading.status == "ambiguous"),
-        }
+        kind = "multi" if record.get("question_type") == "multi" or len(answer) > 1 else "single"
+        return Judged(answer, reading.letters, "".join(options), kind, reading.status)
+
+    def score(self, item: Prediction) -> dict[str, float | None]:
+        return _scores(self.judge(item))
+
+    def score_batch(self, items: list[Prediction]) -> list[dict[str, float | None]]:
+        """Each item's scores; on a circular split (records with ``circular``) also the option-order
+        metrics of :mod:`..plugin.order_robustness`, which need every rotation of a question."""
+        judged = [self.judge(item) for item in items]
+        per_item = [_scores(one) for one in judged]
+        rotations = [rotation_of(item.record, item.line) for item in items]
+        if any(rotations):
+            add_metrics(rotations, judged, [item.line for item in items], per_item)
+        return per_item
+
+
+def _scores(judged: Judged | None) -> dict[str, float | None]:
+    if judged is None:
+        return dict.fromkeys(KEYS)
+    return {
+        "choice_accuracy": float(judged.chosen == judged.answer),
+        "choice_partial_credit": partial_credit(judged.chosen, judged.answer),
+        "choice_no_answer_rate": float(judged.status == "none"),
+        "choice_ambiguous_rate": float(judged.status == "ambiguous"),
+    }
