@@ -34,6 +34,8 @@ test. The test split's primary metric (its converter's,
 recorded in dataset_info.json; without --dataset the first evaluator's) is the claim: its p-value
 decides "reliably better/worse" and its flipped items are listed (fixed: base wrong, tuned right;
 broken: the reverse). Every other metric is exploratory, with Holm-adjusted p-values.
+On a circular split the runs pair by question: McNemar on circular correctness, and a sign-flip
+test of questions for the metrics of the rotated copies.
 Items pair by exact prompt and label, in any order. With --dataset both files are checked against
 the test split and pair by line order, so runs with different chat templates can be compared.
 The example compares the base and tuned med_norm runs of `make demo`; after the predict recipes:

@@ -13,7 +13,8 @@ from ..scoring import Change, lower_is_better, reliably
 
 TEXT_CHARS = 2000  # of each label and prediction shown: huge outputs stay readable
 BASE_COLOR, TUNED_COLOR = "#a1a1aa", "#4f46e5"
-TEXT_COLORS = {BASE_COLOR: "#71717a", TUNED_COLOR: "#4338ca"}  # value labels beside the bars
+REFERENCE_COLOR = "#f59e0b"  # a reference drawn beside the runs (the labels' letter shares)
+TEXT_COLORS = {BASE_COLOR: "#71717a", TUNED_COLOR: "#4338ca", REFERENCE_COLOR: "#b45309"}  # value labels beside the bars
 BETTER, WORSE, UNSURE = "#059669", "#dc2626", "#6b7280"
 CHART_WIDTH = 980
 CHANGE_NOTE = ("Dots are the difference on the items both runs score; whiskers its paired 95% interval. "

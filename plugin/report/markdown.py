@@ -55,12 +55,20 @@ def render_markdown(view: Overview, tunings: list[tuple[str, str, int, list, flo
         if not fields:
             continue
         base, tuned = split.report["base"]["metrics"], split.report["tuned"]["metrics"]
-        prefixes = list(dict.fromkeys(name.split("/", 1)[0] for name in fields))
-        names = list(dict.fromkeys(name.split("/", 1)[1] for name in fields))
-        rows = [[field_name] + [f"{pct(base.get(f'{p}/{field_name}'))} → {pct(tuned.get(f'{p}/{field_name}'))}"
-                                for p in prefixes] for field_name in names]
-        parts += [f"## {split.dataset}, by field (base → tuned)", "", table(["Field", *prefixes], rows,
-                                                                             set(range(1, len(prefixes) + 1))), ""]
+        members: dict[str, list[str]] = {}
+        for name in fields:
+            prefix, member = name.split("/", 1)
+            members.setdefault(prefix, []).append(member)
+        tables: dict[tuple[str, ...], list[str]] = {}  # groups with the same members (fields, slots) side by side
+        for prefix, names in members.items():
+            tables.setdefault(tuple(names), []).append(prefix)
+        for names, prefixes in tables.items():
+            rows = [[member] + [f"{pct(base.get(f'{p}/{member}'))} → {pct(tuned.get(f'{p}/{member}'))}"
+                                for p in prefixes] for member in names]
+            what = "by field" if all(p.startswith("json_field") for p in prefixes) else "by " + (
+                "slot" if all(len(n) == 1 for n in names) else "part")
+            parts += [f"## {split.dataset}, {what} (base → tuned)", "",
+                      table(["Field" if what == "by field" else "", *prefixes], rows, set(range(1, len(prefixes) + 1))), ""]
     rows = [[label, f"`recipes/{recipe}`", str(steps), f"{curve[-1][1]:.2f}" if curve else "—", f"{seconds:.0f} s"]
             for label, recipe, steps, curve, seconds in tunings]
     parts += ["## Fine-tunes", "", table(["Run", "Recipe", "Steps", "Last logged loss", "Time"], rows, {2, 3, 4}), ""]

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...evaluators.base import Evaluator, Prediction
+from ..order_robustness import answers_by_rotation, rotation_of
 from ..predictions import prompt_excerpt
 from ..scoring import Change, Comparison, Scores, lower_is_better
 from .html import (
     BASE_COLOR,
+    REFERENCE_COLOR,
     CHANGE_NOTE,
     CSS,
     PAGE,
@@ -76,6 +78,9 @@ class Page:
     changes: dict[str, Change] = field(default_factory=dict)
     paired_by: str | None = None
     primary: str = ""  # the metric the page is about: first card, first row; the others are exploratory
+    group_titles: dict[str, str] = field(default_factory=dict)  # chart title of a metric group (its evaluator's)
+    group_references: dict[str, str] = field(default_factory=dict)  # group → group drawn beside it as reference
+    order_dependent: str = ""  # the table of questions answered right in one option order and wrong in another
 
 
 def render(page: Page) -> str:
@@ -97,11 +102,25 @@ def render(page: Page) -> str:
     legend = legend_keys(page.runs, colors) if compare else ""
     if main:
         body.append(section("Scores", legend + bar_chart(page.runs, main, colors, lambda n: n), SCORES_NOTE))
+    referenced = {reference for prefix, reference in page.group_references.items() if prefix in groups}
     for prefix, members in groups.items():
-        chart = bar_chart(page.runs, members, colors, lambda n: n.split("/", 1)[1])
-        body.append(section(f"{prefix}, by field", legend + chart))
+        if prefix in referenced:
+            continue  # drawn beside the group that refers to it
+        runs, run_colors = list(page.runs), list(colors)
+        reference = page.group_references.get(prefix)
+        if reference in groups:  # e.g. the labels' letter shares beside the answers'
+            last = page.runs[-1]
+            renamed = {f"{prefix}/{name.split('/', 1)[1]}": name for name in groups[reference]}
+            runs.append(Run("labels", last.source, *({new: table[old] for new, old in renamed.items() if old in table}
+                                                      for table in (last.metrics, last.ci95, last.counts, last.decimals))))
+            run_colors.append(REFERENCE_COLOR)
+        chart = bar_chart(runs, members, run_colors, lambda n: n.split("/", 1)[1])
+        keys = legend_keys(runs, run_colors) if len(runs) > 1 else ""
+        body.append(section(page.group_titles.get(prefix, f"{prefix}, by field"), keys + chart))
     grouped = [name for members in groups.values() for name in members]
     body.append(section("All numbers", _numbers_table(page, main + grouped)))
+    if page.order_dependent:
+        body.append(page.order_dependent)
     if page.examples:
         note = "Line: the line in base / tuned predictions when they differ." if compare else ""
         body.append(section(page.examples_title, _examples_table(page), note))
@@ -205,6 +224,46 @@ def _examples_table(page: Page) -> str:
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
+def _groups(scores: list[Scores]) -> dict[str, dict[str, str]]:
+    """The chart titles and references of the metric groups, as the evaluators that report them declare."""
+    owners = [owner for run in scores for owner in run.owners.values()]
+    return {"group_titles": {k: v for owner in owners for k, v in owner.group_titles.items()},
+            "group_references": {k: v for owner in owners for k, v in owner.group_references.items()}}
+
+
+def order_dependent_table(runs: list[tuple[str, list[Prediction], Scores]]) -> str:
+    """The questions of a circular split the last run answers right in one option order and wrong in another,
+    with every run's answer under each rotation; "" for a split without rotations."""
+    name, items, scores = runs[-1]
+    judges = [getattr(run.owners.get("choice_accuracy"), "judge", None) for _, _, run in runs]
+    if "choice_flip_rate" not in scores.metrics or None in judges:
+        return ""
+    flipped = [i for i, item_scores in enumerate(scores.per_item) if item_scores.get("choice_flip_rate") == 1]
+    answers = [answers_by_rotation(run_items, judge) for (_, run_items, _), judge in zip(runs, judges)]
+    rows = []
+    for i in flipped[:MAX_EXAMPLES]:
+        question = rotation_of(items[i].record, items[i].line).question
+        cells = [str(items[i].line), prompt_excerpt(items[i].prompt, items[i].record),
+                 str((items[i].record or {}).get("answer", items[i].label))]
+        for found in answers:
+            cells.append(" · ".join(f"{shown}{' ✓' if right else ' ✗' if right is False else ''}"
+                                    for _, shown, right in found.get(question, [])))
+        rows.append("<tr>" + "".join(f'<td class="num">{escape(cells[0])}</td>' if k == 0 else
+                                     f'<td><div class="text">{escape(cell)}</div></td>'
+                                     for k, cell in enumerate(cells)) + "</tr>")
+    head = ["Line", "Question (original order)", "Answer", *(f"{run_name.capitalize()}, by rotation" for run_name, _, _ in runs)]
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    table = (f'<div class="scroll"><table class="examples"><thead><tr>{header}</tr></thead>'
+             f'<tbody>{"".join(rows)}</tbody></table></div>') if rows else "<p>None.</p>"
+    shown_rows = f", the first {len(rows)}" if len(rows) < len(flipped) else ""
+    note = ("Each answer is the option chosen under rotation 0, 1, 2… (0: the original order), in the original "
+            "letters: ✓ right, ✗ wrong, — no answer, ? ambiguous. A model that knows the answer picks the same "
+            "option in every order.")
+    who = "the tuned model" if len(runs) == 2 else "the model"
+    return section(f"Questions {who} gets right in one option order and wrong in another: {len(flipped)}{shown_rows}",
+                   table, note)
+
+
 def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], predictions: Path, dataset,
               draws: int) -> Page:
     """The single-run page: metric bars and the lowest-scoring items first."""
@@ -230,6 +289,8 @@ def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], 
         examples=examples,
         examples_title="Items, lowest-scoring first",
         primary=scores.primary,
+        order_dependent=order_dependent_table([("the model", items, scores)]),
+        **_groups([scores]),
     )
 
 
@@ -280,5 +341,7 @@ def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction],
         changes=comparison.changes,
         paired_by=context["paired_by"],
         primary=comparison.primary,
+        order_dependent=order_dependent_table([("base", base, scores[0]), ("tuned", tuned, scores[1])]),
+        **_groups(list(scores)),
     )
 

@@ -86,9 +86,12 @@ def print_comparison(scores, comparison: Comparison, out=None) -> None:
             rows.append([name, *values, "-", "-", "-", "0"])
     print_table(["metric", "base [95% CI]", "tuned [95% CI]", "tuned - base [95% CI]", "p",
                  "fixed / broken", "pairs"], rows, right={4, 5, 6}, out=out)
+    by_question = (" On this circular split a question's rotated copies are one unit: its intervals resample "
+                   "questions and its tests flip questions, so a 0/1 metric over the copies gets the sign-flip "
+                   "test.") if scores[0].unit else ""
     print(f"primary metric: {comparison.primary} (its p decides); the other metrics are exploratory, their p "
           "Holm-adjusted. p: exact McNemar for 0/1 metrics, sign-flip permutation test otherwise. "
-          "Differences are on the items both runs score.", file=out or sys.stdout)
+          f"Differences are on the items both runs score.{by_question}", file=out or sys.stdout)
 
 
 def print_flips(base: list[Prediction], tuned: list[Prediction], comparison: Comparison, out=None) -> None:

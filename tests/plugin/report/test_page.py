@@ -89,3 +89,44 @@ def test_eval_html_shows_the_lowest_scoring_items_first(tmp_path, lfd):
     assert page.index("原始词:糖尿病") < page.index("原始词:高血压")  # the miss first
     assert "✗ exact_match" in page and "66.7" in page
     assert json.loads((tmp_path / "out/report.json").read_text(encoding="utf-8"))["bootstrap"]["draws"] == 200
+
+
+def circular_runs():
+    """Base answers the original letter (right only in the original order); tuned knows the answer, but
+    for question 2 only in two of its four orders."""
+    from llamafactory_domains.evaluators.base import Prediction
+    from llamafactory_domains.evaluators.choice import Choice
+    from llamafactory_domains.plugin.scoring import compare_scores, score_all
+
+    base, tuned = [], []
+    for q in (1, 2, 3):
+        for r in range(4):
+            order = "ABCD"[r:] + "ABCD"[:r]
+            answer = "ABCD"[(1 - r) % 4]  # the original B
+            record = {"instruction": f"第{q}题", "options": {x: f"选项{order[j]}" for j, x in enumerate("ABCD")},
+                      "answer": answer, "question_type": "single",
+                      "circular": {"question": q, "rotation": r, "order": order, "rotations": 4}}
+            line = len(base) + 1
+            base.append(Prediction(f"第{q}题", "B", answer, record=record, line=line))
+            tuned.append(Prediction(f"第{q}题", "C" if q == 2 and r % 2 else answer, answer, record=record, line=line))
+    scores = (score_all(base, [Choice()], 300), score_all(tuned, [Choice()], 300))
+    return base, tuned, scores, compare_scores(*scores, primary="choice_circular_accuracy")
+
+
+def test_compare_page_of_a_circular_split_charts_answer_slots_and_lists_order_dependent_questions():
+    from llamafactory_domains.plugin.report.page import compare_page
+
+    base, tuned, scores, comparison = circular_runs()
+    context = {"n": len(base), "paired_by": "test-split order", "dataset": "safety_exam_test_circular",
+               "evaluators": ["choice"], "bootstrap": {"draws": 300, "seed": 0}, "base": "b.jsonl", "tuned": "t.jsonl"}
+    page = render(compare_page(context, base, tuned, scores, comparison))
+    assert_self_contained(page)
+    assert "Accuracy by the slot of the right answer, single-answer questions" in page
+    assert "Letters answered against the labels&#x27; letters" in page and ">labels<" in page
+    assert "Share of right answers per letter (labels)" not in page.split("All numbers")[0]  # drawn beside, not alone
+    section = page.split("Questions the tuned model gets right in one option order and wrong in another: 1")[1]
+    row = section.split("<tbody>")[1].split("</tr>")[0]
+    assert "第2题" in row and ">5<" in row  # line of question 2's original order
+    # tuned answers C in rotations 1 (BCDA: slot C shows the original D) and 3 (DABC: slot C is the original B)
+    assert "B ✓ · D ✗ · B ✓ · B ✓" in row
+    assert "B ✓ · C ✗ · D ✗ · A ✗" in row  # base: the letter B stands for another option in each order
