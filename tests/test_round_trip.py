@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
-# test split -> (records, a metric its comparison reports), from the bundled samples
-SPLITS = {"med_norm_test": (30, "exact_match"), "safety_exam_test": (15, "choice_no_answer_rate"),
-          "med_mrg_test": (12, "json_parse_rate")}
+# test split predicted -> (converter, records, a 0/1 metric its comparison tests by McNemar), from the bundled samples;
+# the 安规 split is the circular one (--circular 4): its 15 questions, 12 in 4 orders and 3 true/false in 2
+SPLITS = {"med_norm_test": ("med_norm", 30, "exact_match"),
+          "safety_exam_test_circular": ("safety_exam", 54, "choice_circular_accuracy"),
+          "med_mrg_test": ("med_mrg", 12, "json_parse_rate")}
 
 
 def lines(path):
@@ -26,17 +28,18 @@ def test_demo_round_trip(demo_clone):
     work, reports = demo_clone["home"] / "build" / "demo", demo_clone["home"] / "reports" / "demo"
 
     info = json.loads((work / "data" / "dataset_info.json").read_text(encoding="utf-8"))
-    names = [dataset.removesuffix("_test") for dataset in SPLITS]
+    names = [name for name, _, _ in SPLITS.values()]
     # + med_norm_val (--val-size 10): the LoRA recipe's eval_dataset, drawn from med_norm's training records
-    assert set(info) == {f"{name}_{part}" for name in names for part in ("train", "test")} | {"med_norm_val"}
+    assert set(info) == {f"{name}_{part}" for name in names for part in ("train", "test")} | {
+        "med_norm_val", "safety_exam_test_circular"}
+    assert info["safety_exam_test_circular"]["lfd"]["circular"] == 4
     assert len(lines(work / "data" / "med_norm_val.jsonl")) == 10
     lora_log = (work / "logs" / "train_lora.log").read_text(encoding="utf-8")
     assert "Loading dataset med_norm_val.jsonl" in lora_log and "eval_loss" in lora_log  # evaluated, as the recipe says
     assert (work / "saves" / "lora" / "sft" / "adapter_model.safetensors").is_file()
     assert (work / "saves" / "full" / "sft" / "model.safetensors").is_file()
-    for dataset, (count, metric) in SPLITS.items():
-        name = dataset.removesuffix("_test")
-        records = lines(work / "data" / f"{name}_test.jsonl")
+    for dataset, (name, count, metric) in SPLITS.items():
+        records = lines(work / "data" / f"{dataset}.jsonl")
         assert len(records) == count
         for label in ("base", "tuned"):
             predictions = lines(work / "saves" / "predict" / name / label / "generated_predictions.jsonl")
@@ -52,6 +55,13 @@ def test_demo_round_trip(demo_clone):
     assert page.count("<svg") >= 5  # change, scores, loss, med_mrg's two per-field charts
     assert all(dataset in page for dataset in SPLITS)
     assert "med_mrg_test, by field" in page and ">诊断</text>" in page and "Flipped items" in page
+    safety = (reports / "safety_exam" / "compare.html").read_text(encoding="utf-8")
+    assert "Accuracy by the slot of the right answer, single-answer questions" in safety
+    assert "Questions the tuned model gets right in one option order and wrong in another: " in safety
+    circular = json.loads((reports / "safety_exam" / "compare.json").read_text(encoding="utf-8"))
+    assert circular["primary_metric"] == "choice_circular_accuracy" and circular["changes"][
+        "choice_circular_accuracy"]["n"] == 15  # paired by question
+    assert circular["changes"]["choice_accuracy"]["test"].endswith("of questions")
     assert "learns output formats, not medicine" in page
     assert "modelscope download --model Qwen/Qwen2.5-0.5B-Instruct" in page and "lfd demo --model" in page
     summary = (reports / "summary.md").read_text(encoding="utf-8")
@@ -60,8 +70,11 @@ def test_demo_round_trip(demo_clone):
     assert "reports: reports/demo/index.html" in demo_clone["stdout"]  # the page, as the user's path names it
     table = [line.split() for line in demo_clone["stdout"].splitlines() if line.split()[:1] and line.split()[0] in SPLITS]
     assert [(row[0], row[1]) for row in table] == [
-        ("med_norm_test", "exact_match"), ("med_norm_test", "rouge-l_char"), ("safety_exam_test", "choice_accuracy"),
-        ("safety_exam_test", "choice_no_answer_rate"), ("med_mrg_test", "imcs_rouge"),
+        ("med_norm_test", "exact_match"), ("med_norm_test", "rouge-l_char"),
+        ("safety_exam_test_circular", "choice_circular_accuracy"),
+        ("safety_exam_test_circular", "choice_original_order_accuracy"),  # plain vs circular, base and tuned
+        ("safety_exam_test_circular", "choice_accuracy"), ("safety_exam_test_circular", "choice_flip_rate"),
+        ("safety_exam_test_circular", "choice_no_answer_rate"), ("med_mrg_test", "imcs_rouge"),
         ("med_mrg_test", "json_parse_rate"), ("med_mrg_test", "json_field_exact_match")]  # each split's primary first
 
 

@@ -36,7 +36,10 @@ SAMPLES = BUNDLED / "med_norm"  # the clinical-term samples, which tests/recipes
 CONVERSIONS = {  # converter -> its `lfd convert` inputs
     # --val-size: med_norm_lora.yaml watches eval loss on med_norm_val, never on the test split
     "med_norm": [SAMPLES / "yidu_n7k_train.xlsx", "--test", SAMPLES / "chip_cdn_dev.json", "--val-size", "10"],
-    "safety_exam": [BUNDLED / "safety_exam" / "anquan_seed_table.md", "--test-size", "15", "--shuffle-options", "2"],
+    # --circular 4: the test questions again with their options rotated, to see whether the model knows the
+    # answer or the letter (safety_exam_test_circular)
+    "safety_exam": [BUNDLED / "safety_exam" / "anquan_seed_table.md", "--test-size", "15", "--shuffle-options", "2",
+                    "--circular", "4"],
     "med_mrg": [BUNDLED / "med_mrg" / "IMCS-V2_train.json", "--test", BUNDLED / "med_mrg" / "IMCS-V2_dev.json"],
 }
 # What a CPU run must change in a CUDA recipe, and nothing more.
@@ -81,14 +84,21 @@ class Split:
     max_new_tokens: int  # room for the longest answer, and no more: the untuned model never stops
     headline: tuple[str, ...]  # metrics of the summary: the split's primary metric first
     evaluators: tuple[str, ...] = ()  # -e specs besides the dataset's own
+    test: str = ""  # the test split predicted and scored, when not <name>_test
+
+    @property
+    def dataset(self) -> str:
+        return self.test or f"{self.name}_test"
 
 
 SPLITS = (
     # + character ROUGE: unseen test terms are rarely matched exactly, but whether the output looks like one shows
     Split("med_norm", "clinical term → its standard terms", "med_norm_lora_predict.yaml", "lora", 32,
           ("exact_match", "rouge-l_char"), ("rouge_zh:level=char",)),
-    Split("safety_exam", "安规 exam question → the option letters", "safety_exam_predict.yaml", "full", 32,
-          ("choice_accuracy", "choice_no_answer_rate")),
+    # every question in up to 4 orders of its options: right in each (circular) vs right as written (original order)
+    Split("safety_exam", "安规 exam question, options rotated → the option letters", "safety_exam_predict.yaml", "full",
+          32, ("choice_circular_accuracy", "choice_original_order_accuracy", "choice_accuracy", "choice_flip_rate",
+               "choice_no_answer_rate"), test="safety_exam_test_circular"),
     Split("med_mrg", "doctor–parent dialogue → six-field JSON report", "med_mrg_predict.yaml", "full", 160,
           ("imcs_rouge", "json_parse_rate", "json_field_exact_match")),
 )
@@ -202,7 +212,7 @@ def plan(args, work: Path, model: Path) -> tuple[list[Job], dict[str, Path], dic
     for name, tuning in TUNINGS.items():
         overrides = [f"model_name_or_path={model}", *common, f"output_dir={tuned[name]}", f"max_steps={args.steps}",
                      f"logging_steps={max(1, args.steps // 20)}", "save_steps=100000", "plot_loss=false"]
-        if tuning.datasets != recipe_datasets(tuning.recipe):
+        if tuning.datasets != recipe_value(tuning.recipe, "dataset"):
             overrides.append(f"dataset={tuning.datasets}")
         if not args.model:
             overrides += tuning.stand_in
@@ -221,17 +231,19 @@ def plan(args, work: Path, model: Path) -> tuple[list[Job], dict[str, Path], dic
         else:
             source, after = [f"model_name_or_path={tuned[split.tuning]}", "adapter_name_or_path=null"], \
                 f"train_{split.tuning}"
-        jobs.append(Job(f"predict_{split.name}_{label}", f"{label} model on {split.name}_test (greedy)", split.recipe,
-                        [*source, *common, f"output_dir={out}", f"max_new_tokens={split.max_new_tokens}"],
+        dataset = [f"eval_dataset={split.dataset}"] if split.dataset != recipe_value(split.recipe, "eval_dataset") else []
+        jobs.append(Job(f"predict_{split.name}_{label}", f"{label} model on {split.dataset} (greedy)", split.recipe,
+                        [*source, *common, *dataset, f"output_dir={out}", f"max_new_tokens={split.max_new_tokens}"],
                         logs / f"predict_{split.name}_{label}.log", after))
         predictions[split.name][label] = out / "generated_predictions.jsonl"
     return jobs, tuned, predictions
 
 
-def recipe_datasets(recipe: str) -> str:
+def recipe_value(recipe: str, key: str) -> str:
+    """A recipe's ``key`` (dataset, eval_dataset) as text, "" when it has none."""
     import yaml
 
-    return str(yaml.safe_load((RECIPES / recipe).read_text(encoding="utf-8")).get("dataset", ""))
+    return str(yaml.safe_load((RECIPES / recipe).read_text(encoding="utf-8")).get(key, ""))
 
 
 def losses(output_dir: Path) -> list[tuple[int, float]]:
@@ -305,12 +317,12 @@ def compare_splits(reports: Path, info: Path, predictions: dict) -> list[overvie
         evaluators = [arg for spec in split.evaluators for arg in ("-e", spec)]
         with open(out / "compare.txt", "w", encoding="utf-8") as text, contextlib.redirect_stdout(text):
             lfd("compare", predictions[split.name]["base"], predictions[split.name]["tuned"], "--dataset",
-                f"{split.name}_test", "--dataset-info", info, *evaluators, "--out", out / "compare.json",
+                split.dataset, "--dataset-info", info, *evaluators, "--out", out / "compare.json",
                 "--html", out / "compare.html")
         tuning = TUNINGS[split.tuning]
         tuned_by = f"{tuning.label} · `recipes/{tuning.recipe}` on {tuning.datasets.replace(',', ' + ')}"
         splits.append(overview.Split(
-            f"{split.name}_test", tuned_by,
+            split.dataset, tuned_by,
             json.loads((out / "compare.json").read_text(encoding="utf-8")), list(split.headline),
             f"{split.name}/compare.html", split.task))
     return splits
