@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import UserError
+from .errors import UserError, where
 from .mcq import LETTERS
 
 PER_QUESTION = ("choice_circular_accuracy", "choice_answer_consistency", "choice_flip_rate")
@@ -78,8 +78,9 @@ class Rotation:
                               for x in letters))
 
 
-def rotation_of(record: dict | None, line: int) -> Rotation | None:
-    """The record's ``circular`` as a :class:`Rotation`; None for a record of a plain split.
+def rotation_of(record: dict | None, line: int | str) -> Rotation | None:
+    """The record's ``circular`` as a :class:`Rotation`; None for a record of a plain split. ``line``:
+    the prediction's line, or where the record is (for the error).
 
     >>> rotation_of({"circular": {"question": 3, "rotation": 1, "order": "BCA", "rotations": 3}}, 1)
     Rotation(question=3, rotation=1, order='BCA', rotations=3)
@@ -94,10 +95,29 @@ def rotation_of(record: dict | None, line: int) -> Rotation | None:
     question, rotation, order, rotations = (fields.get(k) for k in ("question", "rotation", "order", "rotations"))
     if (isinstance(question, (int, str)) and not isinstance(question, bool) and _count(rotation, 0)
             and _count(rotations, 1) and rotation < rotations and isinstance(order, str) and order.isascii()
-            and order.isalpha() and order.isupper() and len(set(order)) == len(order)):
+            and order.isalpha() and order.isupper() and len(set(order)) == len(order) and rotations <= len(order)):
         return Rotation(question, rotation, order, rotations)
-    raise UserError(f'line {line}: its test record\'s "circular" is not {{question, rotation, order, rotations}} '
+    here = f"line {line}" if isinstance(line, int) else line
+    raise UserError(f'{here}: its test record\'s "circular" is not {{question, rotation, order, rotations}} '
                     "(lfd convert --circular writes it); convert the test split again")
+
+
+def check_records(records: list[dict], test_file) -> None:
+    """A circular split's records read before scoring, so a broken one is named by file and record: each
+    ``circular`` well-formed, each question with all its rotations 0…m−1 once.
+
+    >>> check_records([{"circular": {"question": 1, "rotation": 1, "order": "BA", "rotations": 2}}], "t.jsonl")
+    Traceback (most recent call last):
+    llamafactory_domains.plugin.errors.UserError: t.jsonl: record 1: question 1 of the circular split has rotations 1 of its 2 in the file, which changed after `lfd convert --circular`: convert the test split again
+    """
+    rotations = [rotation_of(record, where(test_file, f"record {number}")) for number, record in enumerate(records, 1)]
+    questions: dict[object, list[int]] = {}
+    for index, rotation in enumerate(rotations):
+        if rotation is not None:
+            questions.setdefault(rotation.question, []).append(index)
+    labels = [where(test_file, f"record {number}") for number in range(1, len(records) + 1)]
+    for members in questions.values():
+        _check_complete(members, rotations, labels, IN_FILE)
 
 
 def _count(value, least: int) -> bool:
@@ -169,13 +189,20 @@ def add_metrics(rotations: Sequence[Rotation | None], judged: Sequence[Judged | 
             _slot_metrics(item, scores)
 
 
-def _check_complete(members: list[int], rotations: Sequence[Rotation | None], lines: Sequence[int]) -> None:
+IN_PREDICTIONS = "in the predictions; score the whole split as it was converted (predict without max_samples)"
+IN_FILE = "in the file, which changed after `lfd convert --circular`: convert the test split again"
+
+
+def _check_complete(members: list[int], rotations: Sequence[Rotation | None], lines: Sequence[int | str],
+                    fix: str = IN_PREDICTIONS) -> None:
     first = rotations[members[0]]
     seen = sorted(rotations[i].rotation for i in members)
-    if seen != list(range(first.rotations)) or any(rotations[i].rotations != first.rotations for i in members):
-        raise UserError(f"line {lines[members[0]]}: question {first.question} of the circular split has rotations "
-                        f"{', '.join(map(str, seen))} of its {first.rotations} in the predictions; score the whole "
-                        "split as it was converted (predict without max_samples)")
+    if (len(seen) != first.rotations or seen != list(range(len(seen)))
+            or any(rotations[i].rotations != first.rotations for i in members)):
+        here = lines[members[0]]
+        here = f"line {here}" if isinstance(here, int) else here
+        raise UserError(f"{here}: question {first.question} of the circular split has rotations "
+                        f"{', '.join(map(str, seen))} of its {first.rotations} {fix}")
 
 
 def _question_values(members: list[int], rotations: Sequence[Rotation | None],

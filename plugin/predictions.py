@@ -19,6 +19,7 @@ from ..evaluators.base import Evaluator, Prediction
 from . import dataset_info
 from .errors import UserError, where
 from .io.json_lines import read_json_lines
+from .order_robustness import check_records
 from .scoring import build_evaluators
 
 PREDICTIONS_FORMAT = 'one JSON object a line, {"prompt": ..., "predict": ..., "label": ...}'
@@ -228,7 +229,9 @@ def load_dataset(name: str, info_path: Path, items: list[Prediction], prediction
                f"see `lfd convert {converter} --help`) or pass the --dataset-info that `lfd convert --out-dir` "
                "wrote" if converter else "write it first, or pass the --dataset-info whose entry points at it")
         raise UserError(f"{info_path}: file_name of {dataset} is {file_name!r}, but {test_file} is not a file; {fix}")
-    attach_records(items, predictions, read_records(test_file), entry, test_file)
+    records = read_records(test_file)
+    check_records(records, test_file)  # a circular split's rotations, named by record before anything is scored
+    attach_records(items, predictions, records, entry, test_file)
     listed = (entry.get("lfd") or {}).get("evaluators") or []
     if not isinstance(listed, list) or not all(isinstance(spec, str) for spec in listed):
         raise UserError(f'{info_path}: {dataset}.lfd.evaluators must be a list of specs like "exact_match"')

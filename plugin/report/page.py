@@ -14,6 +14,7 @@ from ...evaluators.base import Evaluator, Prediction
 from ..order_robustness import answers_by_rotation, rotation_of
 from ..predictions import prompt_excerpt
 from ..scoring import Change, Comparison, Scores, lower_is_better
+from ..statistics import unit_count
 from .html import (
     BASE_COLOR,
     REFERENCE_COLOR,
@@ -81,6 +82,7 @@ class Page:
     group_titles: dict[str, str] = field(default_factory=dict)  # chart title of a metric group (its evaluator's)
     group_references: dict[str, str] = field(default_factory=dict)  # group → group drawn beside it as reference
     order_dependent: str = ""  # the table of questions answered right in one option order and wrong in another
+    questions: int | None = None  # a circular split: how many questions its items (rotated copies) hold
 
 
 def render(page: Page) -> str:
@@ -132,7 +134,8 @@ def render(page: Page) -> str:
 def _header(page: Page) -> str:
     compare = len(page.runs) == 2
     kicker = "lfd compare" if compare else "lfd eval"
-    meta = [("Dataset", escape(page.dataset or "not checked (no --dataset)")), ("Items", f"{page.n:,}")]
+    items = f"{page.n:,}" if page.questions is None else f"{page.n:,} (rotated copies of {page.questions:,} questions)"
+    meta = [("Dataset", escape(page.dataset or "not checked (no --dataset)")), ("Items", items)]
     if page.paired_by:
         meta.append(("Paired by", escape(page.paired_by)))
     meta.append(("Evaluators", " ".join(f"<code>{escape(spec)}</code>" for spec in page.evaluators)))
@@ -153,6 +156,11 @@ def _header(page: Page) -> str:
     else:
         lede = (f"Each score is the mean over the {page.n:,} items (those it applies to), shown ×100, with "
                 f"{intervals}: rerunning on another sample of the same size would usually land inside it.")
+    if page.questions is not None:
+        lede += (f" The items are {page.questions:,} questions, each in several orders of its options: the intervals "
+                 "resample questions, and the per-question metrics (circular accuracy, consistency, flip rate) count "
+                 "each question once." + (" Runs pair by question: McNemar on the per-question metrics, a sign-flip "
+                                          "test of questions for the metrics of the copies." if compare else ""))
     return (f'<header><p class="kicker">{kicker}</p><h1>{escape(page.title)}</h1>'
             f'<dl class="meta">{rows}</dl><p class="lede">{lede}</p></header>')
 
@@ -224,6 +232,11 @@ def _examples_table(page: Page) -> str:
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
+def _questions(scores: Scores) -> int | None:
+    """The questions of a circular split's items (their resampling units); None for a plain split."""
+    return None if scores.units is None else unit_count(scores.units, len(scores.per_item))
+
+
 def _groups(scores: list[Scores]) -> dict[str, dict[str, str]]:
     """The chart titles and references of the metric groups, as the evaluators that report them declare."""
     owners = [owner for run in scores for owner in run.owners.values()]
@@ -290,6 +303,7 @@ def eval_page(items: list[Prediction], scores: Scores, chosen: list[Evaluator], 
         examples_title="Items, lowest-scoring first",
         primary=scores.primary,
         order_dependent=order_dependent_table([("the model", items, scores)]),
+        questions=_questions(scores),
         **_groups([scores]),
     )
 
@@ -342,6 +356,7 @@ def compare_page(context: dict, base: list[Prediction], tuned: list[Prediction],
         paired_by=context["paired_by"],
         primary=comparison.primary,
         order_dependent=order_dependent_table([("base", base, scores[0]), ("tuned", tuned, scores[1])]),
+        questions=_questions(scores[0]),
         **_groups(list(scores)),
     )
 

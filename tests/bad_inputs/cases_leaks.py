@@ -380,5 +380,47 @@ def eval_cases() -> list[dict]:
     ]
 
 
+CHOICE_ENTRY = {"formatting": "alpaca", "columns": {"prompt": "instruction", "query": "input", "response": "output"},
+                "lfd": {"converter": "safety_exam", "split": "test_circular", "evaluators": ["choice"],
+                        "primary_metric": "choice_circular_accuracy", "circular": 2}}
+
+
+def circular_cases() -> list[dict]:
+    """`lfd eval` of a circular split whose records were edited after `lfd convert --circular`."""
+    def record(rotation, circular="keep"):
+        order = "AB" if rotation == 0 else "BA"
+        options = {"A": "绝缘靴", "B": "雨鞋"} if rotation == 0 else {"A": "雨鞋", "B": "绝缘靴"}
+        answer = "A" if rotation == 0 else "B"
+        text = "\n".join(["以下是一道单选题，只有一个正确答案。", "应穿？", *(f"{k}. {v}" for k, v in options.items())])
+        made = {"question": 1, "rotation": rotation, "order": order, "rotations": 2}
+        return {"instruction": text, "input": "", "output": answer, "options": options, "answer": answer,
+                "question_type": "single", "circular": made if circular == "keep" else circular}
+
+    def preds(records):
+        return [{"prompt": chatml(r["instruction"]), "predict": r["output"], "label": r["output"] + "\n"} for r in records]
+
+    whole = [record(0), record(1)]
+    broken = {
+        "rotation_missing": [record(0), record(1, {"question": 1, "order": "BA", "rotations": 2})],
+        "huge_rotations": [record(0, {"question": 1, "rotation": 0, "order": "AB", "rotations": 10**30}), record(1)],
+        "order_not_letters": [record(0, {"question": 1, "rotation": 0, "order": "甲乙", "rotations": 2}), record(1)],
+    }
+    deep = eval_case("leak_eval_circular_deep_nesting", preds(whole), whole, 1, "line 1: not JSON (nested too deeply)",
+                     "a circular record nested 5,000 deep", entry=CHOICE_ENTRY)
+    nested = json.dumps(record(0, "NESTED"), ensure_ascii=False).replace('"NESTED"', '{"question": ' * 5000 + "1" + "}" * 5000)
+    deep["extra_files"]["leak_eval_circular_deep_nesting_test.jsonl"] = (nested + "\n").encode() + jsonl([record(1)])
+    return [
+        eval_case("leak_eval_circular_whole", preds(whole), whole, 0, "choice_circular_accuracy",
+                  "a circular split is scored by question", entry=CHOICE_ENTRY),
+        eval_case("leak_eval_circular_one_rotation_left", preds(whole[:1]), whole[:1], 1,
+                  "record 1: question 1 of the circular split has rotations 0 of its 2 in the file",
+                  "a rotation deleted from the circular split by hand", entry=CHOICE_ENTRY),
+        *(eval_case(f"leak_eval_circular_{name}", preds(records), records, 1, "record ",
+                    f"a circular record edited by hand ({name.replace('_', ' ')})", entry=CHOICE_ENTRY)
+          for name, records in broken.items()),
+        deep,
+    ]
+
+
 CASES = [*text_cases(), *cmedqa2_cases(), *med_mrg_cases(), *mcq_cases(), *shape_cases(), *disc_law_cases(),
-         *limit_cases(), *eval_cases()]
+         *limit_cases(), *eval_cases(), *circular_cases()]
