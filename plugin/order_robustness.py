@@ -27,8 +27,8 @@ Per question (on its rotation-0 item, None on the other copies, and None for a q
 
 When the split holds both single- and multiple-answer questions, ``choice_single_select/...`` and
 ``choice_multi_select/...`` give accuracy, original-order accuracy and the three per-question metrics
-for each type alone. Every one of these is a mean over items; the intervals resample questions, not
-copies (:func:`..scoring.question_units`).
+for each type alone. Every one of these is a mean over items; the intervals count questions, not
+copies (:func:`..scoring.question_units`; Korn-Graubard for a 0/1 metric of the copies).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from .statistics import (
     ALPHA,
     BOOTSTRAP_SAMPLES,
     CLOPPER_PEARSON,
+    KORN_GRAUBARD,
     MAX_DECIMALS,
     MCNEMAR,
     SEED,
@@ -33,6 +34,7 @@ from .statistics import (
     holm,
     interval,
     is_binary,
+    korn_graubard,
     mcnemar_p,
     one_per_unit,
     resample,
@@ -157,10 +159,10 @@ def check_value(evaluator: Evaluator, item: Prediction, name: str, value) -> Non
 def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES) -> Scores:
     """Per-item scores, aggregated metrics, their 95% intervals and how many items each metric covers.
 
-    A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval (unless a question's
-    rotations give it several values: then it is no binomial count); every other metric a percentile
-    bootstrap of ``draws`` resamples (seed 0; of questions in a circular split), with
-    :attr:`Scores.decimals` its stable decimals.
+    A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval, or, when a question's
+    rotated copies give it several values (no binomial count), Korn and Graubard's interval at the
+    effective number of questions; every other metric a percentile bootstrap of ``draws`` resamples
+    (seed 0; of questions in a circular split), with :attr:`Scores.decimals` its stable decimals.
     """
     units = question_units(items)
     scores, graded = Scores([{} for _ in items], resamples=draws, units=units), []
@@ -188,12 +190,15 @@ def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOO
             continue
         for name in metrics:
             present = np.array([scores_of.get(name) is not None for scores_of in per_item], dtype=bool)
-            if is_binary(values.get(name, [])) and one_per_unit(present, units):
+            if not is_binary(values.get(name, [])):
+                graded.append(name)
+            elif one_per_unit(present, units):
                 ones, count = sum(1 for v in values[name] if v == 1), len(values[name])
                 scores.ci95[name], scores.ci_methods[name] = clopper_pearson(ones, count), CLOPPER_PEARSON
                 scores.decimals[name] = MAX_DECIMALS
-            else:
-                graded.append(name)
+            else:  # 0/1 values in clusters (a question's rotated copies): not a binomial count
+                scores.ci95[name] = korn_graubard(np.array(values[name], dtype=float), units[present])
+                scores.ci_methods[name], scores.decimals[name] = KORN_GRAUBARD, MAX_DECIMALS
     if graded:  # every default-mean graded metric of every evaluator from one set of resamples
         table = value_table(scores.per_item, graded)
         drawn = weighted_mean_draws(table, ~np.isnan(table), draws, units=units)

@@ -34,7 +34,7 @@ evaluators are used. Prints each metric with its 95% confidence interval: exact 
 for 0/1 metrics, else a percentile bootstrap over the items (--bootstrap resamples, seed 0) printed
 to the digits its Monte-Carlo error leaves stable; and the split's primary metric. On a circular
 split (`lfd convert --circular K`: each question in several option orders) `choice` adds circular
-accuracy, answer consistency, flip rate and position bias, and the intervals resample questions.
+accuracy, answer consistency, flip rate and position bias, and the intervals count questions.
 The example scores the tuned med_norm run of `make demo`. After a recipe's predict run and
 `lfd convert ... --out-dir data` (run from the repo root, where ./dataset_info.json describes data/):
   lfd eval saves/med_norm/qwen2.5-0.5b/lora/predict --dataset med_norm_test --out report.json"""

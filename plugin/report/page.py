@@ -158,8 +158,9 @@ def _header(page: Page) -> str:
                 f"{intervals}: rerunning on another sample of the same size would usually land inside it.")
     if page.questions is not None:
         lede += (f" The items are {page.questions:,} questions, each in several orders of its options: the intervals "
-                 "resample questions, and the per-question metrics (circular accuracy, consistency, flip rate) count "
-                 "each question once." + (" Runs pair by question: McNemar on the per-question metrics, a sign-flip "
+                 "count questions (a 0/1 metric of the copies gets Korn-Graubard's interval at the effective number "
+                 "of questions, a graded one a bootstrap of questions), and the per-question metrics (circular "
+                 "accuracy, consistency, flip rate) count each question once." + (" Runs pair by question: McNemar on the per-question metrics, a sign-flip "
                                           "test of questions for the metrics of the copies." if compare else ""))
     return (f'<header><p class="kicker">{kicker}</p><h1>{escape(page.title)}</h1>'
             f'<dl class="meta">{rows}</dl><p class="lede">{lede}</p></header>')

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from scipy import stats
 
 from llamafactory_domains.evaluators.base import Prediction
 from llamafactory_domains.evaluators.choice import Choice
 from llamafactory_domains.plugin.errors import UserError
 from llamafactory_domains.plugin.scoring import compare_scores, score_all
-from llamafactory_domains.plugin.statistics import CLOPPER_PEARSON, MCNEMAR, clopper_pearson
+from llamafactory_domains.plugin.statistics import CLOPPER_PEARSON, KORN_GRAUBARD, MCNEMAR, clopper_pearson
 
 LETTERS = "ABCDE"
 
@@ -129,23 +128,42 @@ def test_single_and_multiple_select_separately():
     assert m["choice_multi_select/accuracy"] == pytest.approx(1 / 4)
 
 
-def test_intervals_resample_questions():
-    """Per-question 0/1 metrics keep the exact interval over questions; copies of a question are not
-    independent, so accuracy over the copies gets a bootstrap of questions, never Clopper-Pearson."""
-    items = split(4, SINGLE[4], always_a, "single", 5) + split(4, SINGLE[4], right_content, "single", 5)
+def renumbered(items):
     for q, start in enumerate(range(0, len(items), 4)):
         for item in items[start:start + 4]:
             item.record["circular"]["question"] = q
+    return items
+
+
+def test_intervals_count_questions_not_copies():
+    """Per-question 0/1 metrics keep the exact interval over questions; copies of a question are not
+    independent, so accuracy over the copies gets Korn-Graubard's interval at the effective number of
+    questions, never Clopper-Pearson over the copies; a graded metric a bootstrap of questions."""
+    items = renumbered(split(4, SINGLE[4], always_a, "single", 5) + split(4, SINGLE[4], right_content, "single", 5))
     scores = score_all(items, [Choice()], 2000)
     assert scores.ci_methods["choice_circular_accuracy"] == CLOPPER_PEARSON
     assert scores.ci95["choice_circular_accuracy"] == clopper_pearson(5, 10)
-    assert scores.ci_methods["choice_accuracy"] == "percentile bootstrap of questions, B=2000, seed 0"
-    # 10 questions: per-question accuracy is 1/4 or 1; its resampled means step by multiples of 3/40
+    assert scores.ci_methods["choice_accuracy"] == KORN_GRAUBARD
+    # by hand: p = 25/40; the clusters hold 1 or 4 ones of 4, so v = 10/9 · 5·(1 − 2.5)²·2 / 40² = 0.015625,
+    # n* = p(1 − p)/v = 15, times (t_39 / t_9)² for 9 degrees of freedom; Clopper-Pearson of p·n* in n*
+    effective = 15 * (stats.t.ppf(0.975, 39) / stats.t.ppf(0.975, 9)) ** 2
+    x = 25 / 40 * effective
+    assert scores.ci95["choice_accuracy"] == pytest.approx(
+        (stats.beta.ppf(0.025, x, effective - x + 1), stats.beta.ppf(0.975, x + 1, effective - x)), abs=1e-12)
     low, high = scores.ci95["choice_accuracy"]
-    for end in (low, high):
-        steps = (end - 0.25) / 0.075
-        assert math.isclose(steps, round(steps), abs_tol=1e-6)
-    assert high - low > 0.3  # 10 questions: far wider than 40 independent items would give
+    low_items, high_items = clopper_pearson(25, 40)
+    assert high - low > 1.3 * (high_items - low_items)  # 10 questions: wider than 40 independent items
+    # a graded metric (partial credit of multiple answers) is bootstrapped by question
+    multi = renumbered(split(4, MULTI[4], always_a, "multi", 3))
+    assert score_all(multi, [Choice()], 500).ci_methods["choice_partial_credit"] == (
+        "percentile bootstrap of questions, B=500, seed 0")
+
+
+def test_a_rate_of_copies_at_zero_does_not_collapse():
+    scores = score_all(renumbered(split(4, MULTI[4], always_a, "multi", 3)), [Choice()], 500)
+    assert scores.metrics["choice_accuracy"] == 0.0
+    low, high = scores.ci95["choice_accuracy"]
+    assert low == 0.0 and clopper_pearson(0, 12)[1] < high < 1  # 3 questions: wider than 12 independent copies
 
 
 def test_compare_pairs_by_question():

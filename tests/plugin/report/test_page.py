@@ -121,7 +121,7 @@ def test_compare_page_of_a_circular_split_charts_answer_slots_and_lists_order_de
                "evaluators": ["choice"], "bootstrap": {"draws": 300, "seed": 0}, "base": "b.jsonl", "tuned": "t.jsonl"}
     page = render(compare_page(context, base, tuned, scores, comparison))
     assert_self_contained(page)
-    assert "12 (rotated copies of 3 questions)" in page and "the intervals resample questions" in page
+    assert "12 (rotated copies of 3 questions)" in page and "the intervals count questions" in page
     assert "Accuracy by the slot of the right answer, single-answer questions" in page
     assert "Letters answered against the labels&#x27; letters" in page and ">labels<" in page
     assert "Share of right answers per letter (labels)" not in page.split("All numbers")[0]  # drawn beside, not alone
