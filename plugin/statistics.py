@@ -144,13 +144,15 @@ def korn_graubard(values: np.ndarray, units: np.ndarray, confidence: float = CON
 
     The rate p of the n items has the cluster (linearization) variance v = G/(G−1)·Σ(y_g − p·m_g)²/n²
     over the G clusters (y_g ones among m_g items); the effective sample size n* = p(1−p)/v, at most n
-    (n when p is 0 or 1 or v is 0), times (t_{n−1}/t_{G−1})² for the G−1 degrees of freedom; the
-    interval is Clopper-Pearson's for p·n* ones in n*. Like it, it never collapses at 0 or 1; with
-    every cluster of one item, n* = n − 1 and the degrees-of-freedom factor is 1 (Clopper-Pearson's for
-    one item fewer). One cluster is one observation (n* = 1).
+    (n when v is 0), times (t_{n−1}/t_{G−1})² for the G−1 degrees of freedom; the interval is
+    Clopper-Pearson's for p·n* ones in n*. At p = 0 or 1 the data say nothing of how alike a cluster's
+    items are, so n* = G, as if they were all alike (the published method takes n there, which would
+    claim as much as n independent items): like Clopper-Pearson it never collapses. With every
+    cluster of one item, n* = n − 1 and the degrees-of-freedom factor is 1. One cluster is one
+    observation (n* = 1).
 
     >>> [round(end, 4) for end in korn_graubard(np.zeros(12), np.repeat([0, 1, 2], 4))]  # 0 of 12 in 3 questions
-    [0.0, 0.6911]
+    [0.0, 0.7076]
     >>> [round(end, 4) for end in korn_graubard(np.array([1., 0, 1, 0]), np.arange(4))]  # clopper_pearson(1.5, 3)
     [0.0387, 0.9613]
     """
@@ -163,10 +165,12 @@ def korn_graubard(values: np.ndarray, units: np.ndarray, confidence: float = CON
     clusters = int(cluster.max()) + 1
     if clusters < 2:
         effective = 1.0
+    elif rate in (0.0, 1.0):
+        effective = float(clusters)
     else:
         ones, sizes = np.bincount(cluster, weights=values), np.bincount(cluster)
         variance = clusters / (clusters - 1) * float(np.sum((ones - rate * sizes) ** 2)) / n**2
-        effective = min(float(n), rate * (1 - rate) / variance) if 0 < rate < 1 and variance > 0 else float(n)
+        effective = min(float(n), rate * (1 - rate) / variance) if variance > 0 else float(n)
         if n > 1:
             tail = 1 - round((1 - confidence) / 2, 12)
             effective *= (float(t.ppf(tail, n - 1)) / float(t.ppf(tail, clusters - 1))) ** 2
