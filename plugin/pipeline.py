@@ -165,6 +165,10 @@ def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | 
 
 def refuse_empty(split: str, tally: Tally, args: argparse.Namespace) -> None:
     """An empty split is an error (LLaMA-Factory would stop with `Cannot find valid samples`): nothing is written."""
+    if split == "test_circular" and tally.written and tally.written == tally.questions:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common())
+        raise UserError(f"--circular {args.circular}: no test question could be rotated ({reasons}), so no "
+                        "circular number could be computed; drop --circular; nothing was written")
     if tally.written:
         return
     if split == "test_circular":

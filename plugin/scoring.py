@@ -18,12 +18,12 @@ import numpy as np
 
 from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
 from .errors import UserError
+from .clusters import KORN_GRAUBARD, korn_graubard, one_per_unit, unit_sums
 from .statistics import (
     AGRESTI_MIN,
     ALPHA,
     BOOTSTRAP_SAMPLES,
     CLOPPER_PEARSON,
-    KORN_GRAUBARD,
     MAX_DECIMALS,
     MCNEMAR,
     SEED,
@@ -34,14 +34,11 @@ from .statistics import (
     holm,
     interval,
     is_binary,
-    korn_graubard,
     mcnemar_p,
-    one_per_unit,
     resample,
     sign_flip_pvalues,
     stable_decimals,
     unit_count,
-    unit_sums,
     uses_mean,
     value_table,
     weighted_mean_draws,

@@ -33,15 +33,10 @@ p = (1+k)/(1+B)) for graded ones; :func:`holm` adjusts the secondary metrics' p-
 Everything is deterministic: the resampled indices and the random signs depend only on the number
 of items, the number of draws and the seed (0), never on the metric or on the other metrics.
 
-**Resampling units.** The items of a split are not always independent: the rotated copies of one
-question in a circular split (`lfd convert --circular`) share the question. ``units`` (the unit of
-each item, 0…G−1) makes the bootstrap draw G units with replacement, each bringing all its items
-(a cluster bootstrap: the indices then depend on G), and the sign-flip test flip each unit's summed
-difference as one. A 0/1 metric with at most one value per unit (a per-question metric) keeps its
-exact interval and test; a 0/1 metric with several values in a unit (accuracy over the rotations) is
-not a binomial count, so it gets Korn and Graubard's interval (:func:`korn_graubard`: Clopper-Pearson
-at the effective sample size, which a cluster bootstrap's under-coverage at a few dozen questions
-made the better choice) and the clustered sign-flip test.
+**Resampling units.** The rotated copies of one question in a circular split are not independent:
+with ``units`` (the unit of each item, 0…G−1) the bootstrap draws G units with replacement, each
+bringing all its items (the indices then depend on G); :mod:`.clusters` has the rest (which metrics
+keep their exact interval and test, Korn-Graubard's interval, the units' summed differences).
 """
 
 from __future__ import annotations
@@ -50,7 +45,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-from scipy.stats import beta, norm, t
+from scipy.stats import beta, norm
 
 from ..evaluators.base import Evaluator
 
@@ -64,7 +59,6 @@ EXACT_SIGN_FLIPS = 16  # up to this many nonzero differences the sign-flip test 
 CHUNK_CELLS = 2_000_000  # resampled indices held at once (16 MB as float weights)
 
 CLOPPER_PEARSON = "Clopper-Pearson exact"
-KORN_GRAUBARD = "Korn-Graubard (Clopper-Pearson at the effective sample size of questions)"
 AGRESTI_MIN = "Agresti-Min adjusted Wald (paired)"
 MCNEMAR = "exact McNemar"
 EXACT_SIGN_FLIP = "exact sign-flip permutation"
@@ -97,27 +91,6 @@ def unit_count(units: np.ndarray | None, n: int) -> int:
     return n if units is None else (int(units.max()) + 1 if len(units) else 0)
 
 
-def one_per_unit(present: np.ndarray, units: np.ndarray | None) -> bool:
-    """Whether no unit has more than one of the ``present`` items (a per-unit metric, or no units).
-
-    >>> one_per_unit(np.array([True, False, True]), np.array([0, 0, 1])), one_per_unit(np.array([True, True]), np.array([0, 0]))
-    (True, False)
-    """
-    if units is None:
-        return True
-    return not len(units) or int(np.bincount(units[present], minlength=1).max(initial=0)) <= 1
-
-
-def unit_sums(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
-    """(units, columns) sums of the rows of ``values`` (NaN as 0) within each unit; ``values`` when no units."""
-    values = np.nan_to_num(np.asarray(values, dtype=float).reshape(len(values), -1), nan=0.0)
-    if units is None:
-        return values
-    sums = np.zeros((unit_count(units, len(values)), values.shape[1]))
-    np.add.at(sums, units, values)
-    return sums
-
-
 def clopper_pearson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Exact (Clopper-Pearson) interval of a proportion ``successes``/``n`` from beta quantiles.
 
@@ -134,50 +107,6 @@ def clopper_pearson(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     tail = round((1 - confidence) / 2, 12)
     lo = 0.0 if successes == 0 else float(beta.ppf(tail, successes, n - successes + 1))
     hi = 1.0 if successes == n else float(beta.ppf(1 - tail, successes + 1, n - successes))
-    return lo, hi
-
-
-def korn_graubard(values: np.ndarray, units: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """95% interval of a 0/1 metric whose items come in clusters (a question's rotated copies): Korn and
-    Graubard's Clopper-Pearson interval at the effective sample size (Survey Methodology 24, 1998,
-    193-201; R survey's ``svyciprop(method="beta")``).
-
-    The rate p of the n items has the cluster (linearization) variance v = G/(G−1)·Σ(y_g − p·m_g)²/n²
-    over the G clusters (y_g ones among m_g items); the effective sample size n* = p(1−p)/v, at most n
-    (n when v is 0), times (t_{n−1}/t_{G−1})² for the G−1 degrees of freedom; the interval is
-    Clopper-Pearson's for p·n* ones in n*. At p = 0 or 1 the data say nothing of how alike a cluster's
-    items are, so n* = G, as if they were all alike (the published method takes n there, which would
-    claim as much as n independent items): like Clopper-Pearson it never collapses. With every
-    cluster of one item, n* = n − 1 and the degrees-of-freedom factor is 1. One cluster is one
-    observation (n* = 1).
-
-    >>> [round(end, 4) for end in korn_graubard(np.zeros(12), np.repeat([0, 1, 2], 4))]  # 0 of 12 in 3 questions
-    [0.0, 0.7076]
-    >>> [round(end, 4) for end in korn_graubard(np.array([1., 0, 1, 0]), np.arange(4))]  # clopper_pearson(1.5, 3)
-    [0.0387, 0.9613]
-    """
-    values, units = np.asarray(values, dtype=float), np.asarray(units)
-    n = len(values)
-    if not n:
-        raise ValueError("no values")
-    rate = float(values.mean())
-    _, cluster = np.unique(units, return_inverse=True)
-    clusters = int(cluster.max()) + 1
-    if clusters < 2:
-        effective = 1.0
-    elif rate in (0.0, 1.0):
-        effective = float(clusters)
-    else:
-        ones, sizes = np.bincount(cluster, weights=values), np.bincount(cluster)
-        variance = clusters / (clusters - 1) * float(np.sum((ones - rate * sizes) ** 2)) / n**2
-        effective = min(float(n), rate * (1 - rate) / variance) if variance > 0 else float(n)
-        if n > 1:
-            tail = 1 - round((1 - confidence) / 2, 12)
-            effective *= (float(t.ppf(tail, n - 1)) / float(t.ppf(tail, clusters - 1))) ** 2
-    tail = round((1 - confidence) / 2, 12)
-    x = rate * effective
-    lo = 0.0 if rate == 0 else float(beta.ppf(tail, x, effective - x + 1))
-    hi = 1.0 if rate == 1 else float(beta.ppf(1 - tail, x + 1, effective - x))
     return lo, hi
 
 

@@ -257,8 +257,11 @@ def order_dependent_table(runs: list[tuple[str, list[Prediction], Scores]]) -> s
     rows = []
     for i in flipped[:MAX_EXAMPLES]:
         question = rotation_of(items[i].record, items[i].line).question
+        record = items[i].record or {}
+        options = record.get("options") if isinstance(record.get("options"), dict) else {}
+        answer = str(record.get("answer", items[i].label))
         cells = [str(items[i].line), prompt_excerpt(items[i].prompt, items[i].record),
-                 str((items[i].record or {}).get("answer", items[i].label))]
+                 "\n".join(f"{x}. {options[x]}" if x in options else x for x in answer)]
         for found in answers:
             cells.append(" · ".join(f"{shown}{' ✓' if right else ' ✗' if right is False else ''}"
                                     for _, shown, right in found.get(question, [])))

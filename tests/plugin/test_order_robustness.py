@@ -9,7 +9,8 @@ from llamafactory_domains.evaluators.base import Prediction
 from llamafactory_domains.evaluators.choice import Choice
 from llamafactory_domains.plugin.errors import UserError
 from llamafactory_domains.plugin.scoring import compare_scores, score_all
-from llamafactory_domains.plugin.statistics import CLOPPER_PEARSON, KORN_GRAUBARD, MCNEMAR, clopper_pearson
+from llamafactory_domains.plugin.clusters import KORN_GRAUBARD
+from llamafactory_domains.plugin.statistics import CLOPPER_PEARSON, MCNEMAR, clopper_pearson
 
 LETTERS = "ABCDE"
 

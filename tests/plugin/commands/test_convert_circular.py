@@ -184,6 +184,15 @@ def test_a_test_split_without_choice_questions_is_refused_and_nothing_is_written
     assert not out.exists() or not list(out.iterdir())
 
 
+def test_a_test_split_of_which_no_question_rotates_is_refused(lfd, tmp_path):
+    test = bank(tmp_path / "test.md", [seed_row("单选题", "选项指向其他选项（　　）。", "A. 甲,B. 乙,C. 以上都对", "C. 以上都对")])
+    train = bank(tmp_path / "train.md", TRAIN_ROWS)
+    out = tmp_path / "out"
+    code, _, err = lfd("convert", "safety_exam", train, "--test", test, "--circular", "2", "--out-dir", out)
+    assert code == 1 and "no test question could be rotated (options refer to other options (以上…): 1)" in err, err
+    assert not out.exists() or not list(out.iterdir())
+
+
 def test_a_rerun_without_circular_refuses_or_removes_the_earlier_circular_split(lfd, tmp_path):
     src = bank(tmp_path / "bank.md", [*SAFETY_ROWS, *TRAIN_ROWS])
     out = tmp_path / "out"
