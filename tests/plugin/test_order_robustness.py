@@ -193,3 +193,15 @@ def test_question_kept_in_its_order_has_no_circular_scores():
     scores = score_all([Prediction("", "B", "B", record=record, line=1)], [Choice()])
     assert scores.metrics["choice_original_order_accuracy"] == 1.0
     assert "choice_circular_accuracy" not in scores.metrics
+
+
+def test_multiple_select_of_two_options():
+    """Both options are the answer: a rotation moves their texts but keeps the answer AB, so answering the
+    original letters is right in every order; answering A alone never is."""
+    a = score_all(split(2, {0, 1}, always_a, "multi"), [Choice()]).metrics
+    assert (a["choice_accuracy"], a["choice_circular_accuracy"], a["choice_flip_rate"], a["choice_answer_consistency"]) \
+        == (0.0, 0.0, 0.0, 0.0)  # A is the original A, then the original B: not the same option
+    assert (a["choice_letter_share_multi/A"], a["choice_label_share_multi/A"], a["choice_label_share_multi/B"]) == (1, 1, 1)
+    original = score_all(split(2, {0, 1}, right_in_original_order, "multi"), [Choice()]).metrics
+    assert (original["choice_circular_accuracy"], original["choice_answer_consistency"], original["choice_flip_rate"]) \
+        == (1.0, 1.0, 0.0)
