@@ -175,21 +175,18 @@ def test_circular_is_an_option_of_the_exam_converters_only(capsys):
     assert "unrecognized arguments: --circular 2" in capsys.readouterr().err
 
 
-def test_a_test_split_without_choice_questions_is_refused_and_nothing_is_written(lfd, tmp_path):
-    test = bank(tmp_path / "test.md", [seed_row("填空题", "安全第一、（　　）。", "", "预防为主")])
+@pytest.mark.parametrize("row, message", [
+    (seed_row("填空题", "安全第一、（　　）。", "", "预防为主"),
+     "no test question is a choice question (not a choice question: 1)"),
+    (seed_row("单选题", "选项指向其他选项（　　）。", "A. 甲,B. 乙,C. 以上都对", "C. 以上都对"),
+     "no test question could be rotated (options refer to other options (以上…): 1)"),
+], ids=["no_choice_question", "none_rotates"])
+def test_a_test_split_without_a_question_to_rotate_is_refused_and_nothing_is_written(lfd, tmp_path, row, message):
+    test = bank(tmp_path / "test.md", [row])
     train = bank(tmp_path / "train.md", TRAIN_ROWS)
     out = tmp_path / "out"
     code, _, err = lfd("convert", "safety_exam", train, "--test", test, "--circular", "2", "--out-dir", out)
-    assert code == 1 and "no test question is a choice question (not a choice question: 1)" in err, err
-    assert not out.exists() or not list(out.iterdir())
-
-
-def test_a_test_split_of_which_no_question_rotates_is_refused(lfd, tmp_path):
-    test = bank(tmp_path / "test.md", [seed_row("单选题", "选项指向其他选项（　　）。", "A. 甲,B. 乙,C. 以上都对", "C. 以上都对")])
-    train = bank(tmp_path / "train.md", TRAIN_ROWS)
-    out = tmp_path / "out"
-    code, _, err = lfd("convert", "safety_exam", train, "--test", test, "--circular", "2", "--out-dir", out)
-    assert code == 1 and "no test question could be rotated (options refer to other options (以上…): 1)" in err, err
+    assert code == 1 and message in err, err
     assert not out.exists() or not list(out.iterdir())
 
 
