@@ -325,16 +325,11 @@ class SafetyExam(Converter):
         self.style = getattr(options, "style", "options")
         self.shuffles = getattr(options, "shuffle_options", None) or 0
         self.seed = getattr(options, "seed", 42)
-        if self.shuffles and self.style == "plain":
-            raise UserError(
-                "--shuffle-options reorders the options shown in the prompt, which --style plain "
-                "does not show; drop one of them"
-            )
-        if getattr(options, "circular", None) and self.style == "plain":
-            raise UserError(
-                "--circular rotates the options shown in the prompt, which --style plain "
-                "does not show; drop one of them"
-            )
+        for flag, given, does in (("--shuffle-options", self.shuffles, "reorders"),
+                                  ("--circular", getattr(options, "circular", None), "rotates")):
+            if given and self.style == "plain":
+                raise UserError(f"{flag} {does} the options shown in the prompt, which --style plain does not "
+                                "show; drop one of them")
 
     def rows(self, path, split):
         for row in iter_rows(path, getattr(self.options, "encoding", None), self.columns):

@@ -21,6 +21,7 @@ import argparse
 import errno
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from . import dataset_info
 from .errors import UserError
@@ -66,15 +67,26 @@ def make_out_dir(out_dir: Path) -> None:
         raise UserError(f"--out-dir {out_dir}: cannot create it ({err.strerror}); pick a writable folder") from None
 
 
-HELD_OUT = {"test": ("test split", "--test-size N or --test FILE"),  # split -> (what it is, how to hold it out)
-            "test_circular": ("circular test split", "--circular K with the test split"),
-            "val": ("validation split", "--val-size N")}
-# what a stale split would be left beside: {train}: this run's training file name
-STALE = {"test": "this run holds out none, so {train} would hold its items next to it",
-         "val": "this run holds out none, so {train} would hold its items next to it",
-         "test_circular": "this run writes none (no --circular), so it would be left next to a test split it "
-                          "no longer matches"}
+class HeldOutSplit(NamedTuple):
+    """How to speak of a split an earlier run may have left: what it is, how a run writes it, why it is
+    stale without that ({train}: this run's training file name), the fix's verb and what this run does."""
 
+    kind: str
+    how: str
+    stale: str
+    again: str
+    none: str
+
+
+HOLDS_ITEMS = "this run holds out none, so {train} would hold its items next to it"
+HELD_OUT = {  # split -> how to speak of it
+    "test": HeldOutSplit("test split", "--test-size N or --test FILE", HOLDS_ITEMS, "hold them out again",
+                         "holds out none"),
+    "test_circular": HeldOutSplit("circular test split", "--circular K with the test split",
+                                  "this run writes none (no --circular), so it would be left next to a test split "
+                                  "it no longer matches", "write it again", "writes none"),
+    "val": HeldOutSplit("validation split", "--val-size N", HOLDS_ITEMS, "hold them out again", "holds out none"),
+}
 
 def outputs(args: argparse.Namespace, paths: dict[str, Path], info_path: Path) -> list[tuple[str, Path]]:
     return [("the training split (--out-dir, --name)", paths["train"]),
@@ -86,7 +98,7 @@ def outputs(args: argparse.Namespace, paths: dict[str, Path], info_path: Path) -
 
 
 def stale_split(name: str, split: str, paths: dict[str, Path], existing: dict) -> tuple[str | None, Path | None]:
-    """The held-out ``split`` ("test", "val") an earlier run left under this name: its entry and its file
+    """The held-out ``split`` ("test", "test_circular", "val") an earlier run left under this name: its entry and its file
     (each None if absent)."""
     entry = f"{name}_{split}"
     return (entry if entry in existing else None), (paths[split] if os.path.lexists(paths[split]) else None)
@@ -96,11 +108,10 @@ def refuse_stale_split(name: str, split: str, paths: dict[str, Path], existing: 
     entry, file = stale_split(name, split, paths, existing)
     if entry or file:
         what = file or f"entry {entry} of {info_path}"
-        kind, hold_out = HELD_OUT[split]
-        again = "write it again" if split == "test_circular" else "hold them out again"
-        raise UserError(f"{what}: the {kind} of an earlier conversion named {name}; "
-                        f"{STALE[split].format(train=paths['train'].name)} — pass {hold_out} to {again}, "
-                        f"or --force to remove the old {kind}")
+        held = HELD_OUT[split]
+        raise UserError(f"{what}: the {held.kind} of an earlier conversion named {name}; "
+                        f"{held.stale.format(train=paths['train'].name)} — pass {held.how} to {held.again}, "
+                        f"or --force to remove the old {held.kind}")
 
 
 def refuse_rejects_over_data(rejects: Path | None, info_path: Path, existing: dict) -> None:
@@ -171,9 +182,8 @@ def commit(args: argparse.Namespace, out: AtomicFiles, name: str, paths: dict[st
                 out.remove(file)
             if entry or file:
                 parts = ([str(file)] if file else []) + ([f"entry {entry}"] if entry else [])
-                none = "writes none" if split == "test_circular" else "holds out none"
-                notes.append(f"removed the earlier {HELD_OUT[split][0]} ({' and '.join(parts)}): this run {none} "
-                             "(--force)")
+                notes.append(f"removed the earlier {HELD_OUT[split].kind} ({' and '.join(parts)}): this run "
+                             f"{HELD_OUT[split].none} (--force)")
         return replaced
 
     merged = dataset_info.merge(info_path, entries, force=args.force, files=out, check=check,

@@ -165,20 +165,27 @@ def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | 
 
 def refuse_empty(split: str, tally: Tally, args: argparse.Namespace) -> None:
     """An empty split is an error (LLaMA-Factory would stop with `Cannot find valid samples`): nothing is written."""
-    if split == "test_circular" and tally.written and tally.written == tally.questions:
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common())
-        raise UserError(f"--circular {args.circular}: no test question could be rotated ({reasons}), so no "
-                        "circular number could be computed; drop --circular; nothing was written")
+    if split == "test_circular":
+        return refuse_unrotated(tally, args)
     if tally.written:
         return
-    if split == "test_circular":
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common())
-        raise UserError(f"--circular {args.circular}: no test question is a choice question ({reasons}); drop "
-                        "--circular, or hold out choice questions; nothing was written")
     files = " ".join(map(str, args.test if split == "test" and args.test else args.inputs))
-    reasons = ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common()) or "no records"
     # nothing is written, --rejects included: name the first skipped record instead
     first = f"; the first is {tally.first_skip}" if tally.first_skip else ""
-    raise UserError(f"no usable {split} records in {files} ({reasons}){first}; nothing was written")
+    raise UserError(f"no usable {split} records in {files} ({skip_reasons(tally) or 'no records'}){first}; "
+                    "nothing was written")
 
 
+def refuse_unrotated(tally: Tally, args: argparse.Namespace) -> None:
+    """A circular split without a rotated question (none written, or each in its own order only) is an error."""
+    if not tally.written:
+        raise UserError(f"--circular {args.circular}: no test question is a choice question ({skip_reasons(tally)}); "
+                        "drop --circular, or hold out choice questions; nothing was written")
+    if tally.written == tally.questions:
+        raise UserError(f"--circular {args.circular}: no test question could be rotated ({skip_reasons(tally)}), so "
+                        "no circular number could be computed; drop --circular; nothing was written")
+
+
+def skip_reasons(tally: Tally) -> str:
+    """``reason: n, …`` of the skipped records, most first."""
+    return ", ".join(f"{reason}: {n}" for reason, n in tally.skipped.most_common())
