@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..plugin.rag_prompt import PROMPT, REFUSAL, build_prompt  # noqa: F401 — PROMPT: the prompt this converter writes
 from ..plugin.retrieval import (
     Bm25Index,
     DenseIndex,
@@ -62,10 +63,6 @@ from .base import (
     text_of,
 )
 
-PROMPT = ("已知信息：\n{context}\n\n根据上述已知信息，简洁和专业的来回答用户的问题。如果无法从中得到答案，"
-          "请说“根据已知信息无法回答该问题”或“没有提供足够的相关信息”，不允许在答案中添加编造成分，"
-          "答案请使用中文。问题是：{question}")
-REFUSAL = "根据已知信息无法回答该问题"
 QUESTION_NAMES = ("问题", "question", "题目", "问", "提问", "query", "instruction")
 ANSWER_NAMES = ("答案", "answer", "回答", "答", "答复", "参考答案", "标准答案", "response", "output")
 CONTEXT_NAMES = ("上下文", "背景资料", "参考资料", "context", "passage")
@@ -406,7 +403,7 @@ class PharmaRag(Converter):
     # ------------------------------------------------------------ examples
 
     def prompt(self, spans, question: str) -> str:
-        return PROMPT.format(context="\n".join(self.kb.text(span) for span in spans), question=question)
+        return build_prompt([self.kb.text(span) for span in spans], question)
 
     def convert(self, record, split):
         require_object(record, "an object with question/answer fields")
