@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from llamafactory_domains.plugin.io.dispatch import iter_rows  # noqa: E402
+from llamafactory_domains.plugin.io.documents import load_documents  # noqa: E402
 from llamafactory_domains.plugin.retrieval import (  # noqa: E402
     Bm25Index,
     DenseIndex,
     KnowledgeBase,
-    load_documents,
 )
 
 SAMPLE = ROOT / "data" / "samples" / "pharma"

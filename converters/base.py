@@ -152,6 +152,11 @@ class Converter:
         split too (plugin/dedup.py), so a copy never recreates a test item."""
         return ()
 
+    def held_out_copies(self, example: Example) -> Iterable[Example]:
+        """Extra items written to the test split right after a test example (pharma_rag's refusal items of
+        --test-negatives); like the example, each is kept out of training (plugin/dedup.py)."""
+        return ()
+
     @classmethod
     def entries(cls, name: str, fmt: str, file_prefix: str, splits=None, circular=None) -> dict:
         """The dataset_info entries for ``<name>_<split>``, files at ``<file_prefix><name>_<split>.jsonl``;

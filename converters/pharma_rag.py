@@ -3,7 +3,9 @@
 Its example raw record and the record it becomes are ``example_raw`` and ``example_output``
 below (shown by `lfd convert pharma_rag --help`, checked by tests/converters/test_examples.py).
 
-Knowledge base (``--kb``): .txt/.md files, one per document, e.g. ``药品注册示例办法.txt``::
+Knowledge base (``--kb``): files, one per document — text (.txt/.md), Word (.docx), PDF (with a text
+layer), Excel (.xlsx/.xlsm, every sheet) or CSV, or a langchain-Chatchat ``<kb>/content/`` folder (read
+by plugin/io/documents.py) — e.g. ``药品注册示例办法.txt``::
 
     第十条　药品注册证书有效期为五年，证书上写明药品批准文号、上市许可持有人和生产企业等信息。
 
@@ -17,10 +19,12 @@ QA files join the knowledge base as documents of their own.
 An answer is "in the KB" when at least half of its character bigrams occur in one context-sized
 passage (found by BM25 with the answer as the query); one that is not is kept, marked
 ``answer_in_kb: false`` and counted in the line printed after each split. ``answer_in_context``
-tells the same about the record's own contexts. ``--negatives F`` adds, to about F of the training
-examples (picked by --seed and the question), a copy whose contexts come from other documents than
-the answer's source and none of which holds the answer, with the refusal answer; test splits never
-get one (they are made by :meth:`PharmaRag.augment`). Rows without question or answer, questions
+tells the same about the record's own contexts, and ``gold_rank`` is the rank of the first context
+that holds it (None when none does: `lfd eval -e assistant` scores source recall@k with it).
+``--negatives F`` adds, to about F of the training examples (picked by --seed and the question), a
+copy whose contexts come from other documents than the answer's source and none of which holds the
+answer, with the refusal answer (:meth:`PharmaRag.augment`); ``--test-negatives F`` adds such
+refusal items, marked ``negative: true``, to the test split (:meth:`PharmaRag.held_out_copies`). Rows without question or answer, questions
 shorter than ``--min-question-chars`` and repeated questions (the first is kept) are counted skips.
 """
 
@@ -36,16 +40,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..plugin.rag_prompt import PROMPT, REFUSAL, build_prompt  # noqa: F401 — PROMPT: the prompt this converter writes
+from ..plugin.io.documents import Document, load_documents
+from ..plugin.kb.store import named_bases
 from ..plugin.retrieval import (
+    POOL_PER_CONTEXT,
     Bm25Index,
     DenseIndex,
-    Document,
     KnowledgeBase,
     bigrams,
     coverage,
     default_cache_dir,
     describe,
-    load_documents,
     squash,
 )
 from .base import (
@@ -68,7 +73,6 @@ ANSWER_NAMES = ("答案", "answer", "回答", "答", "答复", "参考答案", "
 CONTEXT_NAMES = ("上下文", "背景资料", "参考资料", "context", "passage")
 HOLDS = 0.5  # share of an answer's bigrams a passage must contain to hold the answer
 BATCH = 256  # questions per retrieval call
-POOL_PER_CONTEXT = 8  # chunks ranked per context wanted: room for merged neighbours and negatives' exclusions
 GROUNDING_POOL = 10  # passages checked for each answer
 
 
@@ -118,13 +122,16 @@ class Grounding:
     negative: tuple | None
     answer_in_kb: bool
     answer_in_context: bool
+    gold_rank: int | None  # the first context holding the answer (1-based), None when none does
 
 
 @dataclass
 class RagExample(Example):
-    """An example with its refusal copy (not written), which augment() adds to the training split."""
+    """An example with its refusal copy (not written), which augment() adds to the training split
+    (--negatives) or held_out_copies() to the test split (--test-negatives)."""
 
     refusal: Example | None = None
+    refusal_in: tuple[str, ...] = ()  # the splits the copy goes to: "train", "test"
 
 
 @register_converter("pharma_rag")
@@ -145,87 +152,61 @@ class PharmaRag(Converter):
         "sources": ["药品注册示例办法.txt", "药品管理通则（示例）.txt"],
         "answer_in_kb": True,
         "answer_in_context": True,
+        "gold_rank": 1,
         "negative": False,
     }
 
-    evaluators = ("rouge_zh", "bleu_zh")
+    evaluators = ("rouge_zh", "bleu_zh", "assistant")
     primary_metric = "rouge-l"
     expects = "question/answer records (fields such as 问题/答案 or question/answer)"
     parallel = False  # de-duplicates questions and builds one index across all QA files
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument(
-            "--kb",
-            nargs="+",
-            type=Path,
-            metavar="DIR_OR_FILE",
-            help="knowledge base: folders of .txt/.md files (searched recursively) or files",
-        )
-        parser.add_argument(
-            "--retriever",
-            choices=("bm25", "dense"),
-            default="bm25",
-            help="bm25 (jieba words, no model; default) or dense (needs --embedding-model)",
-        )
-        parser.add_argument(
-            "--embedding-model",
-            type=Path,
-            metavar="LOCAL_PATH",
-            help="a downloaded sentence-embedding model folder, e.g. models/text2vec-large-chinese",
-        )
-        parser.add_argument(
-            "--top-k", type=positive_int, default=5, metavar="K", help="contexts per question (default 5)"
-        )
-        parser.add_argument(
-            "--chunk-chars",
-            type=positive_int,
-            default=100,
-            metavar="N",
-            help="longest sentence chunk indexed (default 100)",
-        )
-        parser.add_argument(
-            "--context-chars",
-            type=positive_int,
-            default=250,
-            metavar="N",
-            help="a hit is widened to about this many characters (default 250)",
-        )
-        parser.add_argument(
-            "--negatives",
-            type=fraction,
-            default=0.0,
-            metavar="FRACTION",
-            help="add this share of extra training examples whose contexts lack the answer, "
-            f"answered “{REFUSAL}” (default 0)",
-        )
-        parser.add_argument(
-            "--question-col", metavar="NAME", help="question column (default: detect 问题, question, …)"
-        )
-        parser.add_argument("--answer-col", metavar="NAME", help="answer column (default: detect 答案, answer, …)")
-        parser.add_argument(
-            "--min-question-chars",
-            type=positive_int,
-            default=4,
-            metavar="N",
-            help="shorter questions (letters and digits counted) are skipped (default 4)",
-        )
-        parser.add_argument(
-            "--index-cache",
-            type=Path,
-            metavar="DIR",
-            help="where built indexes are kept (default $LFD_CACHE/indexes or ~/.cache/llamafactory-domains/indexes)",
-        )
+        add = parser.add_argument
+        add("--kb", nargs="+", type=Path, metavar="DIR_OR_FILE",
+            help="knowledge base: folders (searched recursively; a Chatchat <kb>/content/ layout too) or files of "
+                 ".txt/.md/.docx/.pdf/.xlsx/.xlsm/.csv documents, or the NAME of a base `lfd kb build` made (its "
+                 "documents and settings: what `lfd kb ask` retrieves from)")
+        add("--kb-home", type=Path, metavar="DIR",
+            help="where `lfd kb` keeps named bases (default $LFD_KB_HOME, else ~/.local/share/llamafactory-domains/"
+                 "knowledge_base)")
+        add("--retriever", choices=("bm25", "dense"),
+            help="bm25 (jieba words, no model; default) or dense (needs --embedding-model); a named base's own by default")
+        add("--embedding-model", type=Path, metavar="LOCAL_PATH",
+            help="a downloaded sentence-embedding model folder, e.g. models/text2vec-large-chinese")
+        add("--top-k", type=positive_int, metavar="K", help="contexts per question (default 5, or a named base's)")
+        add("--chunk-chars", type=positive_int, metavar="N",
+            help="longest sentence chunk indexed (default 100, or a named base's)")
+        add("--context-chars", type=positive_int, metavar="N",
+            help="a hit is widened to about this many characters (default 250, or a named base's)")
+        add("--negatives", type=fraction, default=0.0, metavar="FRACTION",
+            help=f"add this share of extra training examples whose contexts lack the answer, answered “{REFUSAL}” "
+                 "(default 0)")
+        add("--test-negatives", type=fraction, default=0.0, metavar="FRACTION",
+            help="add this share of refusal items to the test split, made the same way (marked negative: true), so "
+                 "`lfd eval` measures refusal accuracy beside the false-refusal rate (evaluator assistant; default 0)")
+        add("--question-col", metavar="NAME", help="question column (default: detect 问题, question, …)")
+        add("--answer-col", metavar="NAME", help="answer column (default: detect 答案, answer, …)")
+        add("--min-question-chars", type=positive_int, default=4, metavar="N",
+            help="shorter questions (letters and digits counted) are skipped (default 4)")
+        add("--index-cache", type=Path, metavar="DIR",
+            help="where built indexes are kept (default $LFD_CACHE/indexes or ~/.cache/llamafactory-domains/indexes)")
 
     def __init__(self, options):
         super().__init__(options)
         option = vars(options).get
         self.kb_paths = option("kb") or []
-        self.retriever = option("retriever") or "bm25"
-        self.embedding_model = option("embedding_model")
-        self.top_k, self.chunk_chars = option("top_k") or 5, option("chunk_chars") or 100
-        self.context_chars = option("context_chars") or 250
+        self.stored = named_bases(self.kb_paths, option("kb_home"))
+        named = next(iter(self.stored.values())).settings if self.stored else None
+        self.retriever = option("retriever") or (named.retriever if named else "bm25")
+        self.embedding_model = option("embedding_model") or (
+            Path(named.embedding_model) if named and named.embedding_model else None)
+        self.top_k = option("top_k") or (named.top_k if named else 5)
+        self.chunk_chars = option("chunk_chars") or (named.chunk_chars if named else 100)
+        self.context_chars = option("context_chars") or (named.context_chars if named else 250)
         self.negatives, self.seed = option("negatives") or 0.0, option("seed") or 0
+        self.test_negatives = option("test_negatives") or 0.0
         self.min_question_chars = option("min_question_chars") or 4
         if self.context_chars < self.chunk_chars:
             raise UserError(
@@ -335,9 +316,17 @@ class PharmaRag(Converter):
     def index(self):
         """The knowledge base and its indexes, built (or loaded from the cache) on first use."""
         if self.kb is None:
-            documents = load_documents(self.kb_paths) + self.context_documents()
+            documents = load_documents([path for path in self.kb_paths if path not in self.stored])
+            cited = {doc.name for doc in documents}
+            for path, base in self.stored.items():  # a name another --kb also cites is prefixed by its base's
+                for doc in base.documents():
+                    doc = Document(f"{base.name}/{doc.name}", doc.text) if doc.name in cited else doc
+                    cited.add(doc.name)
+                    documents.append(doc)
+            documents += self.context_documents()
             if not documents:
-                raise UserError("no knowledge base: pass --kb with the folder of regulation texts (.txt/.md files)")
+                raise UserError("no knowledge base: pass --kb with the folder of regulation texts "
+                                "(.txt/.md/.docx/.pdf/.xlsx/.csv files)")
             kb = KnowledgeBase(documents, self.chunk_chars)
             if not kb.chunks:
                 raise UserError("the knowledge base has no text to index (only punctuation?); check the --kb files")
@@ -384,7 +373,7 @@ class PharmaRag(Converter):
         contexts = tuple(kb.contexts(hits, self.top_k, chars))
         source = next((kb.doc_of(span) for span in (kb.widen(i, chars) for i in answer_hits) if holds(span)), None)
         negative = None
-        if train and source is not None and self.wants_negative(question):
+        if source is not None and self.refusal_splits(question, train):
             negative = (
                 tuple(
                     kb.contexts(
@@ -394,11 +383,14 @@ class PharmaRag(Converter):
                 or None
             )
         in_context = coverage(grams, "\n".join(kb.text(span) for span in contexts)) >= HOLDS
-        return Grounding(contexts, negative, source is not None, in_context)
+        gold = next((rank for rank, span in enumerate(contexts, 1) if holds(span)), None)
+        return Grounding(contexts, negative, source is not None, in_context, gold)
 
-    def wants_negative(self, question: str) -> bool:
-        """Whether this question gets a refusal copy: the same choice whatever the file order or pass."""
-        return self.negatives > 0 and random.Random(f"{self.seed}:{question}").random() < self.negatives
+    def refusal_splits(self, question: str, train: bool) -> tuple[str, ...]:
+        """The splits this question's refusal copy goes to: the same choice whatever the file order or pass.
+        A question read as training data may still be drawn into the test split (--test-size)."""
+        draw = random.Random(f"{self.seed}:{question}").random()
+        return (("train",) if train and draw < self.negatives else ()) + (("test",) if draw < self.test_negatives else ())
 
     # ------------------------------------------------------------ examples
 
@@ -423,9 +415,11 @@ class PharmaRag(Converter):
             "sources": sources,
             "answer_in_kb": found.answer_in_kb,
             "answer_in_context": found.answer_in_context,
+            "gold_rank": found.gold_rank,
             "negative": False,
         }
-        example = RagExample(instruction=self.prompt(found.contexts, question), output=answer, extra=extra)
+        example = RagExample(instruction=self.prompt(found.contexts, question), output=answer, extra=extra,
+                             refusal_in=self.refusal_splits(question, split == "train") if found.negative else ())
         if found.negative:
             example.refusal = Example(
                 instruction=self.prompt(found.negative, question),
@@ -434,12 +428,18 @@ class PharmaRag(Converter):
                     "sources": [self.kb.source(span) for span in found.negative],
                     "answer_in_kb": True,
                     "answer_in_context": False,
+                    "gold_rank": None,
                     "negative": True,
                 },
             )
         return example
 
     def augment(self, example):
-        """The refusal copy of a training example chosen by --negatives (none for test splits)."""
+        """The refusal copy of a training example chosen by --negatives."""
         refusal = getattr(example, "refusal", None)
-        return [refusal] if refusal is not None else []
+        return [refusal] if refusal is not None and "train" in example.refusal_in else []
+
+    def held_out_copies(self, example):
+        """The refusal item of a test example chosen by --test-negatives."""
+        refusal = getattr(example, "refusal", None)
+        return [refusal] if refusal is not None and "test" in getattr(example, "refusal_in", ()) else []

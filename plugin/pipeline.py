@@ -102,6 +102,10 @@ def convert(args: argparse.Namespace) -> dict:
             for example in test_examples:
                 run.write(test, "test", example)
                 test_keys.add(example)  # keys take option order as a set: a rotation is the same item
+                for copy in run.converter.held_out_copies(example):
+                    run.write(test, "test", copy)
+                    run.tallies["test"].augmented += 1
+                    test_keys.add(copy)
                 if rotated is not None:
                     run.write_circular(rotated, example, circular)
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .io.documents import Document
 
-KB_SUFFIXES = {".txt", ".md", ".markdown"}
 INDEX_VERSION = 1  # bump when chunking or an index's files change: old caches are then ignored
 # a sentence: up to and including its closing punctuation (and closing quotes), or up to a line break;
 # a full stop ends one only before a space or the end ("2.5" does not)
@@ -37,12 +37,6 @@ END = r"[。！？!?；;]|\.(?=\s|$)"
 SENTENCE = re.compile(rf"(?:(?!{END})[^\n])+(?:(?:{END})+[”’」』）)\"']*)?")
 SOFT_BREAK = re.compile(r"[，,、：:]")
 LINE_BREAK = re.compile(r"\s*\n\s*")
-
-
-@dataclass(frozen=True)
-class Document:
-    name: str  # what records cite as the source: the path relative to the --kb folder, or the file name
-    text: str
 
 
 @dataclass(frozen=True)
@@ -188,62 +182,6 @@ class KnowledgeBase:
         return spans
 
 
-# ---------------------------------------------------------------- loading
-
-
-def read_document(path: Path) -> str:
-    """A KB file's text (UTF-8 or GB18030); an unreadable, binary or empty file is an error."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UserError(f"{path}: cannot read this knowledge-base file ({err.strerror}); "
-                        "check its permissions or leave it out of --kb") from None
-    if b"\0" in raw[:65536]:
-        raise UserError(f"{path}: a binary file, not text; the knowledge base takes .txt/.md text files")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise UserError(f"{path}: neither UTF-8 nor GB18030 text; re-save it as UTF-8")
-    if not text.strip():
-        raise UserError(f"{path}: the knowledge-base file is empty; fill it or leave it out of --kb")
-    return text
-
-
-def kb_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """(file, cited name) of each .txt/.md file of ``paths`` (folders searched recursively, sorted)."""
-    found: list[tuple[Path, str]] = []
-    for path in paths:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in KB_SUFFIXES and p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not files:
-                raise UserError(f"--kb {path}: the folder holds no .txt/.md files; point --kb to the folder "
-                                "of regulation texts (one text file per document)")
-            found += [(p, p.relative_to(path).as_posix()) for p in files]
-        elif path.is_file():
-            if path.suffix.lower() not in KB_SUFFIXES:
-                raise UserError(f"--kb {path}: not a .txt/.md file; the knowledge base takes text files "
-                                "(convert PDFs/Word files to text first)")
-            found.append((path, path.name))
-        else:
-            raise UserError(f"--kb {path}: no such file or folder; check the path")
-    return found
-
-
-def load_documents(paths: Iterable[Path]) -> list[Document]:
-    """The documents of the --kb paths; a name cited twice (same file name in two folders) becomes the full path."""
-    documents, names = [], set()
-    for path, name in kb_files(paths):
-        name = str(path) if name in names else name
-        names.add(name)
-        documents.append(Document(name, read_document(path)))
-    return documents
-
-
 # ---------------------------------------------------------------- indexes
 
 
@@ -314,20 +252,29 @@ def cached(folder: Path | None, build: Callable[[], object], save: Callable[[obj
     return index, False
 
 
+POOL_PER_CONTEXT = 8  # chunks ranked per context wanted: room for merged neighbours and negatives' exclusions
+
+
 class Bm25Index:
-    """BM25 over jieba words (bm25s); chunks sharing no word with a query are not returned."""
+    """BM25 over jieba words (bm25s); chunks sharing no word with a query are not returned.
+
+    ``tokens`` (optional) gives every chunk's words when the index is built, e.g. from a per-document
+    cache (`lfd kb add` cuts only the new files); by default each chunk is cut here."""
 
     kind = "bm25"
 
-    def __init__(self, kb: KnowledgeBase, cache_dir: Path | None = None):
+    def __init__(self, kb: KnowledgeBase, cache_dir: Path | None = None,
+                 tokens: Callable[[], list[list[str]]] | None = None):
         import bm25s
 
         def build():
             index = bm25s.BM25()
-            index.index([words(kb.chunk_text(i)) for i in range(len(kb.chunks))], show_progress=False)
+            cut = tokens() if tokens else [words(kb.chunk_text(i)) for i in range(len(kb.chunks))]
+            index.index(cut, show_progress=False)
             return index
 
-        folder = cache_dir / f"bm25-{kb.digest()[:24]}" if cache_dir else None
+        self.cache_name = f"bm25-{kb.digest()[:24]}"
+        folder = cache_dir / self.cache_name if cache_dir else None
         self.size = len(kb.chunks)
         self.bm25, self.from_cache = cached(
             folder, build, lambda index, path: index.save(str(path), show_progress=False),
@@ -370,20 +317,24 @@ class DenseIndex:
     kind = "dense"
     BATCH = 64
 
-    def __init__(self, kb: KnowledgeBase, model_path: Path, cache_dir: Path | None = None):
+    def __init__(self, kb: KnowledgeBase, model_path: Path, cache_dir: Path | None = None,
+                 chunk_vectors: Callable[[Callable], object] | None = None):
+        """``chunk_vectors`` (optional), given the embedding function, returns every chunk's vector (a cache's)."""
         import faiss
 
         self.model = load_embedder(model_path)
         self.size = len(kb.chunks)
 
         def build():
-            vectors = self.embed([kb.chunk_text(i) for i in range(len(kb.chunks))], progress=sys.stderr.isatty())
+            texts = [kb.chunk_text(i) for i in range(len(kb.chunks))]
+            vectors = chunk_vectors(self.embed) if chunk_vectors else self.embed(texts, progress=sys.stderr.isatty())
             index = faiss.IndexFlatIP(vectors.shape[1])
             index.add(vectors)
             return index
 
         key = hashlib.sha256(f"{kb.digest()} {model_fingerprint(model_path)}".encode()).hexdigest()
-        folder = cache_dir / f"dense-{key[:24]}" if cache_dir else None
+        self.cache_name = f"dense-{key[:24]}"
+        folder = cache_dir / self.cache_name if cache_dir else None
         self.faiss, self.from_cache = cached(
             folder, build, lambda index, path: faiss.write_index(index, str(path / "index.faiss")),
             lambda path: faiss.read_index(str(path / "index.faiss")))

@@ -45,7 +45,8 @@ from .statistics import (
 )
 
 # endings of metrics where less is better
-LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguous_rate", "flip_rate")
+LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguous_rate", "flip_rate",
+                   "false_refusal_rate")
 QUESTION = "question"  # the resampling unit of a circular split
 FLIP_KINDS = ("fixed", "broken")  # base 0 → tuned 1, and 1 → 0 (the reverse for lower-is-better metrics)
 

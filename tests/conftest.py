@@ -41,3 +41,24 @@ def demo_clone(tmp_path_factory):
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return {"home": clone, "stdout": done.stdout}
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny_model, tmp_path_factory):
+    """A LoRA adapter of the tiny model with nonzero weights (no training: lora_B, zero at initialization, is set
+    to seeded random values, so it changes the outputs), saved as peft (and LLaMA-Factory's training) saves one."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
+    lora = LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear")
+    model = get_peft_model(model, lora)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.5)
+    out = tmp_path_factory.mktemp("tiny_adapter")
+    model.save_pretrained(out)
+    return out

@@ -18,5 +18,6 @@ COMMANDS = {
     "fetch": "fetch",
     "dataset-info": "dataset_info",
     "demo": "demo",
+    "kb": "kb",
     "webui": "webui",
 }

@@ -55,7 +55,8 @@ def report(summary: dict) -> None:
             report_circular(tally, summary["paths"][split])
             continue
         read = f"read {tally.read}, " if tally.read else ""
-        copies = f" ({tally.augmented} of them augmented copies)" if tally.augmented else ""
+        kind = "added held-out items (e.g. --test-negatives)" if split == "test" else "augmented copies"
+        copies = f" ({tally.augmented} of them {kind})" if tally.augmented else ""
         print(f"{split}: {read}wrote {tally.written}{copies} -> {summary['paths'][split]}", file=out)
         for reason, n in sorted(tally.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"  skipped {n}: {reason}", file=out)

@@ -25,6 +25,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -188,7 +189,7 @@ def run_case(case: dict, home: Path) -> Outcome:
     if temps or [name for name in left if name.startswith(".")]:
         problems["partial"] = f"temporary files left: {temps or left}"
     if code:
-        if len(stderr.splitlines()) != 1 or not stderr.startswith(f"lfd {args[0]}: error: "):
+        if len(stderr.splitlines()) != 1 or not re.match(rf"lfd {args[0]}( [a-z]+)?: error: ", stderr):  # `lfd kb ask`
             problems.setdefault("wrong", f"not a one-line error: {stderr.strip()[-300:]!r}")
         if set(out_after) - set(out_before):
             problems["partial"] = f"output after an error: {sorted(p.name for p in set(out_after) - set(out_before))}"

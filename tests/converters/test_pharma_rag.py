@@ -86,12 +86,13 @@ def test_xlsx_questions_get_retrieved_contexts_in_the_seed_prompt(convert, tmp_p
     assert info["pharma_rag_train"]["columns"] == {"prompt": "instruction", "query": "input", "response": "output"}
 
 
-def test_test_entry_is_scored_by_rouge_and_bleu(convert, tmp_path):
+def test_test_entry_is_scored_by_rouge_bleu_and_the_assistant_scores(convert, tmp_path):
     src = qa_xlsx(tmp_path / "qa.xlsx", PAIRS)
     code, _, err = convert(src, "--test-size", "2", "--out-dir", tmp_path / "out")
     assert code == 0, err
     info = json.loads((tmp_path / "out" / "dataset_info.json").read_text(encoding="utf-8"))
-    assert info["pharma_rag_test"]["lfd"]["evaluators"] == ["rouge_zh", "bleu_zh"]
+    assert info["pharma_rag_test"]["lfd"]["evaluators"] == ["rouge_zh", "bleu_zh", "assistant"]
+    assert info["pharma_rag_test"]["lfd"]["primary_metric"] == "rouge-l"  # what LLaMA-Factory's predict reports
     assert len(lines(tmp_path / "out" / "pharma_rag_test.jsonl")) == 2
 
 
@@ -211,7 +212,7 @@ def test_jsonl_of_another_shape_is_refused_at_its_first_record(convert, tmp_path
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda kb: None, "the folder holds no .txt/.md files"),
+    (lambda kb: None, "the folder holds no readable documents (.txt .md"),
     (lambda kb: (kb / "法规.txt").write_bytes(b"\x00\x01binary"), "法规.txt: a binary file, not text"),
 ])
 def test_bad_knowledge_base_is_an_error(lfd, tmp_path, setup, message):
@@ -263,3 +264,71 @@ def test_bundled_sample(convert, tmp_path):
     train = lines(tmp_path / "out" / "pharma_rag_train.jsonl")
     assert len(test) == 12 and sum(not r["negative"] for r in train) == 50
     assert sum(r["answer_in_context"] for r in test + train if not r["negative"]) >= 55
+
+
+def test_test_negatives_add_refusal_items_to_the_test_split_only(convert, tmp_path):
+    src = qa_xlsx(tmp_path / "qa.xlsx", PAIRS)
+    for test in (("--test-size", "3"), ("--test", qa_xlsx(tmp_path / "test.xlsx", PAIRS[:3]))):
+        inputs = src if test[0] == "--test-size" else qa_xlsx(tmp_path / "train.xlsx", PAIRS[3:])
+        out = tmp_path / test[0].strip("-")
+        code, _, err = convert(inputs, *test, "--test-negatives", "1", "--top-k", "2", "--out-dir", out)
+        assert code == 0, err
+        items = lines(out / "pharma_rag_test.jsonl")
+        assert [r["negative"] for r in items] == [False, True] * 3  # each refusal item right after its question
+        assert "wrote 6 (3 of them added held-out items" in err
+        for positive, negative in zip(items[::2], items[1::2]):
+            question = positive["instruction"].rsplit("问题是：", 1)[1]
+            assert negative["instruction"].endswith("问题是：" + question) and negative["output"] == REFUSAL
+            assert negative["gold_rank"] is None and negative["answer_in_context"] is False
+            assert positive["sources"][0] not in negative["sources"]
+            assert positive["gold_rank"] == 1 and positive["answer_in_context"]
+        train = lines(out / "pharma_rag_train.jsonl")
+        assert len(train) == 3 and not any(r["negative"] for r in train)  # training gets refusals only by --negatives
+        asked = {r["instruction"].rsplit("问题是：", 1)[1] for r in items}
+        assert not asked & {r["instruction"].rsplit("问题是：", 1)[1] for r in train}
+
+
+def test_the_assistant_scores_of_a_test_split_with_refusal_items(convert, lfd, tmp_path):
+    """Refusal accuracy on the refusal items, false refusals and source recall on the answerable ones."""
+    src = qa_xlsx(tmp_path / "qa.xlsx", PAIRS)
+    out = tmp_path / "out"
+    code, _, err = convert(src, "--test-size", "4", "--test-negatives", "1", "--top-k", "2", "--out-dir", out)
+    assert code == 0, err
+    items = lines(out / "pharma_rag_test.jsonl")
+    run = tmp_path / "run"
+    run.mkdir()
+    # a model that refuses every other item: right on 2 of the 4 refusal items, wrongly on 2 of the 4 answerable
+    replies = [REFUSAL if i % 4 in (0, 1) else "有效期为五年。" for i in range(len(items))]
+    with open(run / "generated_predictions.jsonl", "w", encoding="utf-8") as handle:
+        for item, reply in zip(items, replies):
+            handle.write(json.dumps({"prompt": item["instruction"], "predict": reply, "label": item["output"]},
+                                    ensure_ascii=False) + "\n")
+    code, _, err = lfd("eval", run, "--dataset", "pharma_rag", "--dataset-info", out / "dataset_info.json",
+                       "-e", "assistant:k=2", "--out", tmp_path / "scores.json")
+    assert code == 0, err
+    report = json.loads((tmp_path / "scores.json").read_text(encoding="utf-8"))
+    metrics, counts, methods = report["metrics"], report["counts"], report["ci_methods"]
+    assert metrics["refusal_accuracy"] == 0.5 and counts["refusal_accuracy"] == 4
+    assert metrics["false_refusal_rate"] == 0.5 and counts["false_refusal_rate"] == 4
+    assert metrics["source_recall@2"] == metrics["source_recall@1"] == 1.0 and counts["source_recall@1"] == 4
+    assert methods["refusal_accuracy"] == methods["false_refusal_rate"] == "Clopper-Pearson exact"
+    assert report["ci95"]["refusal_accuracy"] == pytest.approx([0.067586, 0.932414], abs=1e-6)  # 2 of 4, exact
+
+
+def test_a_named_knowledge_base_gives_the_converter_its_documents_and_settings(convert, lfd, tmp_path):
+    src = qa_xlsx(tmp_path / "qa.xlsx", PAIRS)
+    home = tmp_path / "kb-home"
+    code, _, err = lfd("kb", "build", "regs", tmp_path / "kb", "--kb-home", home, "--chunk-chars", "40",
+                       "--context-chars", "80", "--top-k", "2")
+    assert code == 0, err
+    code, _, err = convert(src, "--test-size", "2", "--out-dir", tmp_path / "folder", "--chunk-chars", "40",
+                           "--context-chars", "80", "--top-k", "2")
+    assert code == 0, err
+    code, _, err = lfd("convert", "pharma_rag", src, "--kb", "regs", "--kb-home", home, "--test-size", "2",
+                       "--index-cache", tmp_path / "cache", "--out-dir", tmp_path / "named")
+    assert code == 0, err
+    for split in ("train", "test"):
+        name = f"pharma_rag_{split}.jsonl"
+        assert (tmp_path / "named" / name).read_bytes() == (tmp_path / "folder" / name).read_bytes()
+    code, _, err = lfd("convert", "pharma_rag", src, "--kb", "reg", "--kb-home", home, "--out-dir", tmp_path / "x")
+    assert code == 1 and "--kb reg: no such file or folder" in err and "did you mean 'regs'" in err

@@ -1,13 +1,12 @@
 import pytest
 from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.io.documents import Document, load_documents
 from llamafactory_domains.plugin.retrieval import (
     Bm25Index,
     DenseIndex,
-    Document,
     KnowledgeBase,
     bigrams,
     coverage,
-    load_documents,
     sentence_spans,
 )
 
@@ -69,7 +68,7 @@ def test_load_documents_from_folders_and_files(tmp_path):
     (folder / "章节").mkdir(parents=True)
     (folder / "a.txt").write_text(STORAGE, encoding="utf-8")
     (folder / "章节" / "b.md").write_bytes(PRESCRIPTION.encode("gb18030"))
-    (folder / "notes.docx").write_bytes(b"PK\x03\x04")  # not a text file: not part of the folder's KB
+    (folder / "notes.pptx").write_bytes(b"PK\x03\x04")  # not a document kind read: not part of the folder's KB
     (folder / ".hidden").mkdir()
     (folder / ".hidden" / "c.txt").write_text("草稿", encoding="utf-8")
     extra = tmp_path / "a.txt"
@@ -80,7 +79,7 @@ def test_load_documents_from_folders_and_files(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "the folder holds no .txt/.md files"),
+    (None, "the folder holds no readable documents"),
     (b"", "the knowledge-base file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "a binary file, not text"),
     (b"\xff\xfe\xff\xfe\xff", "neither UTF-8 nor GB18030 text"),
@@ -98,9 +97,9 @@ def test_bad_knowledge_base_is_an_error_naming_the_path(tmp_path, content, messa
 def test_kb_paths_must_exist_and_be_text(tmp_path):
     with pytest.raises(UserError, match="no such file or folder"):
         load_documents([tmp_path / "missing"])
-    (tmp_path / "law.pdf").write_bytes(b"%PDF-1.4")
-    with pytest.raises(UserError, match=r"not a \.txt/\.md file"):
-        load_documents([tmp_path / "law.pdf"])
+    (tmp_path / "law.pptx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(UserError, match=r"not a document this reads \(\.pptx\)"):
+        load_documents([tmp_path / "law.pptx"])
 
 
 def test_bm25_ranks_by_shared_words_and_drops_unrelated_chunks(kb, tmp_path):

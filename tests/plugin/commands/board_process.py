@@ -49,17 +49,17 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, what: str, tim
 
 
 @contextmanager
-def running_board(command: list[str], cwd: Path, env: dict, log: Path, port: int, timeout: float):
-    """``command`` (a board on 127.0.0.1:``port``) started in its own process group, logging to ``log``, with
-    ``env`` over this environment (None: unset); yields its URL once it answers; the whole group is stopped
-    afterwards, whatever happened."""
+def running_board(command: list[str], cwd: Path, env: dict, log: Path, port: int, timeout: float, path: str = ""):
+    """``command`` (a board, or a server, on 127.0.0.1:``port``) started in its own process group, logging to
+    ``log``, with ``env`` over this environment (None: unset); yields its URL once ``URL + path`` answers; the
+    whole group is stopped afterwards, whatever happened."""
     merged = {key: value for key, value in {**os.environ, **BOARD_ENV, **env}.items() if value is not None}
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(command, cwd=cwd, env=merged, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/"
-        wait_until_up(url, process, log, " ".join([Path(command[0]).name, *command[1:]]), timeout)
+        wait_until_up(url + path, process, log, " ".join([Path(command[0]).name, *command[1:]]), timeout)
         yield url
     finally:
         for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
