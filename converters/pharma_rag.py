@@ -323,7 +323,12 @@ class PharmaRag(Converter):
                     doc = Document(f"{base.name}/{doc.name}", doc.text) if doc.name in cited else doc
                     cited.add(doc.name)
                     documents.append(doc)
-            documents += self.context_documents()
+            contexts = self.context_documents()
+            if contexts and self.stored:
+                print(f"{len(contexts)} texts of the QA files' context columns join the knowledge base of this "
+                      f"conversion, not the base {next(iter(self.stored))}: `lfd kb ask` will not retrieve them",
+                      file=sys.stderr)
+            documents += contexts
             if not documents:
                 raise UserError("no knowledge base: pass --kb with the folder of regulation texts "
                                 "(.txt/.md/.docx/.pdf/.xlsx/.csv files)")

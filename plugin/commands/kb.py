@@ -38,8 +38,8 @@ def add_parser(sub):
         help="knowledge bases of your documents, and the assistant answering from them (build, ask, serve)",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ExampleFirstParser)
-    for name, builder in (("build", build_parser), ("add", add_parser_), ("remove", remove_parser),
-                          ("list", list_parser), ("ask", ask_parser), ("serve", serve_parser)):
+    for name, builder in (("build", build_action), ("add", add_action), ("remove", remove_action),
+                          ("list", list_action), ("ask", ask_action), ("serve", serve_action)):
         builder(actions)
     p.set_defaults(func=run)
     return p
@@ -66,7 +66,7 @@ def index_options(q) -> None:
                    help="a downloaded sentence-embedding model folder, e.g. models/text2vec-large-chinese")
 
 
-def build_parser(actions):
+def build_action(actions):
     q = action(actions, "build", "Indexes files and folders as the knowledge base NAME. A file that cannot be read or is\n"
                "empty is one line on stderr and left out; the rest are indexed. An existing NAME is refused\n"
                "unless --force (then it is replaced in one step once the new one is built).",
@@ -77,7 +77,7 @@ def build_parser(actions):
     q.add_argument("--force", action="store_true", help="replace an existing knowledge base of this name")
 
 
-def add_parser_(actions):
+def add_action(actions):
     q = action(actions, "add", "Adds files and folders to the knowledge base NAME: only they are read and tokenized;\n"
                "the index is then what a fresh build of all its files would give. A file already there with\n"
                "the same content is unchanged; with other content it is refused unless --replace.",
@@ -89,7 +89,7 @@ def add_parser_(actions):
                    help="change the sentence-length limit: the whole base is chunked again (from its kept texts)")
 
 
-def remove_parser(actions):
+def remove_action(actions):
     q = action(actions, "remove", "Removes the knowledge base NAME, or with --document only those documents.",
                "remove a knowledge base or some of its documents")
     q.add_argument("name", metavar="NAME")
@@ -97,7 +97,7 @@ def remove_parser(actions):
                    help="a document as `lfd kb list NAME` names it (repeatable)")
 
 
-def list_parser(actions):
+def list_action(actions):
     q = action(actions, "list", "Lists the knowledge bases (documents, chunks, settings); with NAME, its documents.",
                "list knowledge bases, or one base's documents")
     q.add_argument("name", nargs="?", metavar="NAME")
@@ -121,7 +121,7 @@ def model_options(q) -> None:
     q.add_argument("--top-k", type=positive_int, metavar="K", help="passages per question (default: the base's)")
 
 
-def ask_parser(actions):
+def ask_action(actions):
     q = action(actions, "ask", "Retrieves passages of NAME for the question, builds the prompt `lfd convert pharma_rag`\n"
                "trains with, and prints the model's answer and its numbered sources (出处). The model is a\n"
                "recipe's (--recipe, in-process) or an endpoint's (--api-base). Greedy unless --temperature.",
@@ -132,7 +132,7 @@ def ask_parser(actions):
     q.add_argument("--json", action="store_true", help="JSON on stdout: answer, sources, prompt, trimming")
 
 
-def serve_parser(actions):
+def serve_action(actions):
     q = action(actions, "serve", "The assistant as a web app: knowledge-base QA or plain chat, a knowledge-base picker,\n"
                "uploads of files or folders into the chosen base (with the sentence-length limit), answers\n"
                "with expandable 出处. Listens on 127.0.0.1 unless --host.",
@@ -147,8 +147,10 @@ def run(args) -> int:
 
     home = args.kb_home or store.default_home()
     args.command = f"kb {args.action}"  # errors read `lfd kb ask: error: ...`
-    return {"build": build, "add": add, "remove": remove, "list": show_list, "ask": ask,
-            "serve": serve}[args.action](args, home)
+    if args.action in ("build", "add", "remove"):
+        with store.changing(home, args.name):
+            return {"build": build, "add": add, "remove": remove}[args.action](args, home)
+    return {"list": show_list, "ask": ask, "serve": serve}[args.action](args, home)
 
 
 def settings_from(args, base=None):

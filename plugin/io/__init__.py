@@ -6,6 +6,7 @@ progress bar); :mod:`.json_files` reads a JSON array, object or JSONL file, whol
 parallel workers, through the exact reading of :mod:`.json_exact` (the json module's, with line
 numbers) or the orjson fast paths of :mod:`.json_fast`, which give the same or hand over to it;
 :mod:`.archives` reads a JSON member of a .zip; :mod:`.tables` reads CSV/TSV, xlsx and Markdown
-tables; :mod:`.json_lines` is the strict reader of the JSONL files this tool and LLaMA-Factory
+tables; :mod:`.documents` reads knowledge-base documents whole (txt/md, docx, pdf, xlsx, csv, and
+langchain-Chatchat's layout) as text; :mod:`.json_lines` is the strict reader of the JSONL files this tool and LLaMA-Factory
 write; :mod:`.atomic` writes files that appear whole or not at all; and :mod:`.paths` checks that no
 output is an input or another output and says in one line why a write failed."""

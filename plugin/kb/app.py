@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .assistant import Assistant, Reply
-from .store import Settings, StoredKb, names
+from .store import Settings, StoredKb, changing, names
 
 KB_MODE, CHAT_MODE = "知识库问答", "LLM 对话"
 
@@ -49,12 +49,17 @@ class Session:
                  max_new_tokens: int | None = None):
         self.home, self.model, self.top_k = home, model, top_k
         self.temperature, self.max_new_tokens = temperature, max_new_tokens
-        self.open: dict[str, StoredKb] = {}
+        self.open: dict[str, tuple[int | None, StoredKb]] = {}
 
     def base(self, name: str) -> StoredKb:
-        if name not in self.open:
-            self.open[name] = StoredKb.open(name, self.home)
-        return self.open[name]
+        """The base, read again when its manifest changed (an `lfd kb add` beside the app)."""
+        try:
+            stamp = (self.home / name / "kb.json").stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if name not in self.open or self.open[name][0] != stamp:
+            self.open[name] = (stamp, StoredKb.open(name, self.home))
+        return self.open[name][1]
 
     def assistant(self, name: str | None) -> Assistant:
         kb = self.base(name) if name else None
@@ -70,6 +75,10 @@ class Session:
         name, chunk = name.strip(), int(chunk_chars or 100)
         if chunk < 1:
             raise UserError("单段文本最大长度 must be at least 1")
+        with changing(self.home, name):
+            return self.add_files(name, paths, chunk)
+
+    def add_files(self, name: str, paths: list[Path], chunk: int) -> str:
         if name in names(self.home):
             kb = self.base(name)
             if chunk != kb.settings.chunk_chars:
@@ -88,7 +97,6 @@ class Session:
             except BaseException:
                 kb.discard()
                 raise
-            self.open[name] = kb
         for line in done.problems:
             print(f"lfd kb serve: skipped: {line}", file=sys.stderr)
         skipped = "".join(f"\n- skipped: {line}" for line in done.problems)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -23,16 +24,28 @@ from ..errors import UserError
 DEFAULT_CUTOFF = 2048  # LLaMA-Factory's DataArguments.cutoff_len default
 
 
-def quiet_llamafactory() -> None:
+@contextmanager
+def quiet_llamafactory():
     """LLaMA-Factory logs warnings only (unless $LLAMAFACTORY_VERBOSITY says otherwise), and to stderr: it
-    logs to stdout, where `lfd kb ask` prints its answer (and --json its JSON)."""
-    os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "WARNING")
-    from llamafactory.extras import logging as lf_logging
+    logs to stdout, where `lfd kb ask` prints its answer (and --json its JSON). The variable is set only
+    while LLaMA-Factory reads it (it also turns transformers' INFO logs on), never for child processes."""
+    import logging
 
-    lf_logging.get_logger("llamafactory")  # configures its handler once
-    handler = getattr(lf_logging, "_default_handler", None)
-    if handler is not None and hasattr(handler, "setStream"):
-        handler.setStream(CurrentStderr())
+    chosen = os.environ.get("LLAMAFACTORY_VERBOSITY")
+    os.environ["LLAMAFACTORY_VERBOSITY"] = chosen or "WARNING"
+    try:
+        from llamafactory.extras import logging as lf_logging
+
+        lf_logging.get_logger("llamafactory")  # configures its handler once
+        handler = getattr(lf_logging, "_default_handler", None)
+        if handler is not None and hasattr(handler, "setStream"):
+            handler.setStream(CurrentStderr())
+        if not chosen:
+            logging.getLogger("llamafactory").setLevel(logging.WARNING)
+        yield
+    finally:
+        if chosen is None:
+            os.environ.pop("LLAMAFACTORY_VERBOSITY", None)
 
 
 class CurrentStderr:
@@ -61,8 +74,8 @@ def recipe_args(recipe: Path, overrides: list[str]) -> dict:
         raise UserError(f"{recipe}: not a readable YAML recipe ({str(err).splitlines()[0]})") from None
     if not isinstance(merged, dict):
         raise UserError(f"{recipe}: a recipe is a mapping of LLaMA-Factory settings")
-    quiet_llamafactory()
-    from llamafactory.hparams import DataArguments, FinetuningArguments, GeneratingArguments, ModelArguments
+    with quiet_llamafactory():
+        from llamafactory.hparams import DataArguments, FinetuningArguments, GeneratingArguments, ModelArguments
 
     known = {f.name for cls in (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments)
              for f in fields(cls)}
@@ -96,24 +109,29 @@ class RecipeModel:
         self.name = str(self.args.get("adapter_name_or_path") or self.args["model_name_or_path"])
         self.cutoff_len = int(self.args.get("cutoff_len") or DEFAULT_CUTOFF)
         self.chat_model = None
-        if load:
-            from llamafactory.chat import ChatModel
-
+        with quiet_llamafactory():
             try:
-                self.chat_model = ChatModel(dict(self.args))
+                self.load(load)
             except (ValueError, OSError, RuntimeError, ImportError) as err:
                 raise UserError(f"{recipe}: LLaMA-Factory cannot load this model ({type(err).__name__}: "
                                 f"{str(err).splitlines()[0] if str(err) else ''}); check the recipe's paths") from None
-            engine = self.chat_model.engine
-            self.tokenizer, self.template = engine.tokenizer, engine.template
-        else:  # the tokenizer and template only: counting tokens for a remote model served from this recipe
-            from llamafactory.data import get_template_and_fix_tokenizer
-            from llamafactory.hparams import get_infer_args
-            from llamafactory.model import load_tokenizer
 
-            model_args, data_args, _, _ = get_infer_args(dict(self.args))
-            self.tokenizer = load_tokenizer(model_args)["tokenizer"]
-            self.template = get_template_and_fix_tokenizer(self.tokenizer, data_args)
+    def load(self, model: bool) -> None:
+        """The model (ChatModel), or only the tokenizer and template: counting tokens for a remote model
+        served from this recipe."""
+        if model:
+            from llamafactory.chat import ChatModel
+
+            self.chat_model = ChatModel(dict(self.args))
+            self.tokenizer, self.template = self.chat_model.engine.tokenizer, self.chat_model.engine.template
+            return
+        from llamafactory.data import get_template_and_fix_tokenizer
+        from llamafactory.hparams import get_infer_args
+        from llamafactory.model import load_tokenizer
+
+        model_args, data_args, _, _ = get_infer_args(dict(self.args))
+        self.tokenizer = load_tokenizer(model_args)["tokenizer"]
+        self.template = get_template_and_fix_tokenizer(self.tokenizer, data_args)
 
     def count(self, messages: list[dict]) -> int:
         """Prompt tokens of ``messages`` under the recipe's template, as the chat engine encodes them."""

@@ -26,6 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -79,6 +80,27 @@ def names(home: Path) -> list[str]:
     if not home.is_dir():
         return []
     return sorted(p.name for p in home.iterdir() if (p / MANIFEST).is_file())
+
+
+@contextmanager
+def changing(home: Path, name: str):
+    """Holds the home's lock (``<home>/.lock``) while a base is built or changed: a second `lfd kb add` (or an
+    upload) at the same time is refused with one line instead of one of the two manifests being lost."""
+    import fcntl
+
+    check_name(name)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        handle = open(home / ".lock", "w")  # noqa: SIM115 — closed below, after the lock is let go
+    except OSError as err:
+        raise UserError(f"{home}: cannot write there ({err.strerror}); pass a writable --kb-home") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{home}: another `lfd kb` is changing a knowledge base there right now; run this "
+                            f"again when it has finished (knowledge base {name!r} is unchanged)") from None
+        yield
 
 
 def check_name(name: str) -> str:

@@ -313,6 +313,22 @@ def test_the_assistant_scores_of_a_test_split_with_refusal_items(convert, lfd, t
     assert metrics["source_recall@2"] == metrics["source_recall@1"] == 1.0 and counts["source_recall@1"] == 4
     assert methods["refusal_accuracy"] == methods["false_refusal_rate"] == "Clopper-Pearson exact"
     assert report["ci95"]["refusal_accuracy"] == pytest.approx([0.067586, 0.932414], abs=1e-6)  # 2 of 4, exact
+    # a second model that refuses every refusal item and nothing else: compared on the same items, and drawn
+    tuned = tmp_path / "tuned"
+    tuned.mkdir()
+    with open(tuned / "generated_predictions.jsonl", "w", encoding="utf-8") as handle:
+        for item in items:
+            reply = REFUSAL if item["negative"] else item["output"]
+            handle.write(json.dumps({"prompt": item["instruction"], "predict": reply, "label": item["output"]},
+                                    ensure_ascii=False) + "\n")
+    code, _, err = lfd("compare", run, tuned, "--dataset", "pharma_rag", "--dataset-info", out / "dataset_info.json",
+                         "--out", tmp_path / "compare.json", "--html", tmp_path / "compare.html")
+    assert code == 0, err
+    compared = json.loads((tmp_path / "compare.json").read_text(encoding="utf-8"))
+    text = json.dumps(compared)
+    assert "refusal_accuracy" in text and "false_refusal_rate" in text
+    page = (tmp_path / "compare.html").read_text(encoding="utf-8")
+    assert "refusal_accuracy" in page and "false_refusal_rate" in page and "source_recall@5" in page
 
 
 def test_a_named_knowledge_base_gives_the_converter_its_documents_and_settings(convert, lfd, tmp_path):

