@@ -32,6 +32,7 @@ bench: setup
 	$(PY) benchmarks/eval_bench.py
 	$(PY) benchmarks/retrieval_bench.py
 	$(PY) benchmarks/kb_bench.py
+	$(PY) benchmarks/judge_bench.py
 
 # the repo's dataset_info.json is generated from converter metadata, never edited by hand
 dataset-info: setup

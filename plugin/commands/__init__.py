@@ -19,5 +19,8 @@ COMMANDS = {
     "dataset-info": "dataset_info",
     "demo": "demo",
     "kb": "kb",
+    "judge": "judge",
+    "rate": "rate",
+    "synth": "synth",
     "webui": "webui",
 }

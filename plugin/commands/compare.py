@@ -69,6 +69,7 @@ def run(args) -> int:
     for run in scores:
         declared_primary(loaded, run)
     comparison = compare_scores(*scores, primary=loaded.primary or None)
+    sus = expert_ratings(args, paths, len(base))
     context = {
         "n": len(base),
         "paired_by": paired_by,
@@ -82,10 +83,17 @@ def run(args) -> int:
         if args.per_item and not to_stdout(args.per_item):
             write_lines(files.open(args.per_item), per_item_rows(base, tuned, scores))
         report = compare_report(context, base, tuned, scores, comparison) if args.out or args.json else None
+        if report is not None and sus:
+            report["sus"] = sus
         if args.out and not to_stdout(args.out):
             files.open(args.out).write(dumps_json(report))
         if args.html:
-            files.open(args.html).write(printable_text(render(compare_page(context, base, tuned, scores, comparison))))
+            page = compare_page(context, base, tuned, scores, comparison)
+            if sus:
+                from ..rating.beside import beside_html
+
+                page.expert = beside_html(sus)
+            files.open(args.html).write(printable_text(render(page)))
         files.commit()
     checked = f", checked against {dataset}" if dataset else ""
     print(f"{len(base)} items paired by {paired_by}{checked}: base {paths[0]}, tuned {paths[1]}",
@@ -93,8 +101,23 @@ def run(args) -> int:
     table = sys.stderr if piped else sys.stdout
     print_comparison(scores, comparison, out=table)
     print_flips(base, tuned, comparison, out=table)
+    if sus:
+        from ..rating.beside import print_beside
+
+        print_beside(sus, out=table)
     write_stdout(piped, report, per_item_rows(base, tuned, scores))
     return 0
+
+
+def expert_ratings(args, paths: list[Path], items: int) -> list[dict]:
+    """--sus: the physicians' or a judge's SUS ratings of the two runs, beside the automatic metrics."""
+    if not args.sus:
+        return []
+    from ..rating.beside import beside
+    from ..rating.export import model_names
+
+    names = model_names(paths, args.sus_models)
+    return beside(args.sus, names, items, args.bootstrap)
 
 
 def add_parser(sub):
@@ -104,5 +127,11 @@ def add_parser(sub):
     parser.add_argument("tuned", type=Path, metavar="TUNED_PREDICTIONS",
                         help="generated_predictions.jsonl of the tuned model (or the output_dir holding it)")
     add_scoring_options(parser)
+    parser.add_argument("--sus", nargs="+", type=Path, metavar="REPORT.json",
+                        help="SUS ratings to show beside the metrics: what `lfd rate import --out` (physicians) or "
+                             "`lfd judge pointwise --out` (an LLM judge) wrote for these two runs")
+    parser.add_argument("--sus-models", nargs=2, metavar=("BASE", "TUNED"),
+                        help="the two runs' names in the --sus reports (default: their folder names, as `lfd rate "
+                             "export` and `lfd judge` name them)")
     parser.set_defaults(func=run)
     return parser

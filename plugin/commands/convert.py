@@ -98,8 +98,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("converter", metavar="CONVERTER", help="converter name, e.g. med_norm")
+def add_arguments(p: argparse.ArgumentParser, converter: bool = True) -> None:
+    """The options every conversion takes; ``converter=False`` for a command that names its converter (`lfd synth`)."""
+    if converter:
+        p.add_argument("converter", metavar="CONVERTER", help="converter name, e.g. med_norm")
     p.add_argument("inputs", metavar="INPUT", nargs="*", type=Path, help="raw training files")
     p.add_argument("--from-catalog", metavar="NAME",
                    help="take INPUT/--test files and options from a source in the `lfd fetch` cache")

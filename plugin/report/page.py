@@ -82,6 +82,7 @@ class Page:
     group_titles: dict[str, str] = field(default_factory=dict)  # chart title of a metric group (its evaluator's)
     group_references: dict[str, str] = field(default_factory=dict)  # group → group drawn beside it as reference
     order_dependent: str = ""  # the table of questions answered right in one option order and wrong in another
+    expert: str = ""  # `lfd compare --sus`: the physicians' or a judge's SUS ratings of base and tuned
     questions: int | None = None  # a circular split: how many questions its items (rotated copies) hold
 
 
@@ -121,6 +122,8 @@ def render(page: Page) -> str:
         body.append(section(page.group_titles.get(prefix, f"{prefix}, by field"), keys + chart))
     grouped = [name for members in groups.values() for name in members]
     body.append(section("All numbers", _numbers_table(page, main + grouped)))
+    if page.expert:
+        body.append(page.expert)
     if page.order_dependent:
         body.append(page.order_dependent)
     if page.examples:
