@@ -129,6 +129,7 @@ class Converter:
 
     def __init__(self, options: argparse.Namespace):
         self.options = options
+        self.notes: list[str] = []  # lines printed after a successful conversion's summary (kg_qa: requests, tokens)
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -220,9 +219,9 @@ class KgQa(Converter):
         groups, requests = self.requests(path)
         endpoint = self.client(path)
         results = endpoint.run(requests, f"{split}: asking {endpoint.api_base}")
-        print(f"{path}: {len(requests)} requests to {endpoint.model}: {endpoint.sent} sent, {endpoint.cached} from the "
-              f"cache {endpoint.cache}; tokens {endpoint.tokens['prompt']} prompt + {endpoint.tokens['completion']} "
-              "completion", file=sys.stderr)
+        self.notes.append(f"{path}: {len(requests)} requests to {endpoint.model}: {endpoint.sent} sent, {endpoint.cached} "
+                          f"from the cache {endpoint.cache}; tokens {endpoint.tokens['prompt']} prompt + "
+                          f"{endpoint.tokens['completion']} completion")
         teacher = endpoint.model or ""
         for (entity, location, facts), result in zip(groups, results):
             parsed = parse_pairs(result.text or "")

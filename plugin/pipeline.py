@@ -151,7 +151,8 @@ def convert(args: argparse.Namespace) -> dict:
         # the files appear only if the entries still fit: another run may have merged since the check above
         merged, notes = outputs.commit(args, out, name, paths, info_path, entries, splits)
     return {"name": name, "paths": paths, "tallies": run.tallies, "splits": splits,
-            "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects, "notes": notes}
+            "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects,
+            "notes": [*notes, *getattr(run.converter, "notes", [])]}
 
 
 def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | None, tally: Tally) -> Iterator[Example]:

@@ -65,12 +65,14 @@ def test_pairs_are_kept_with_their_facts_and_dropped_by_reason(lfd, tmp_path):
         assert "skipped 2: the answer names none of its facts' tail entities" in err
         assert "skipped 1: duplicate question (the first is kept)" in err  # 高血压's own repeat
         assert "skipped 1: unparseable reply" in err  # 糖尿病's prose
+        assert f"kg.csv: 3 requests to {MODEL}: 3 sent, 0 from the cache" in err and "tokens 30 prompt + 15 completion" in err
         rejects = lines(tmp_path / "rejects.jsonl")
         assert len(rejects) == 4 and all(r["reason"] for r in rejects)
 
         code, _, err = lfd("synth", source, "--api-base", url, "--out-dir", tmp_path / "b")
         assert code == 0, err
         assert script.posts == 3  # the rerun came from the cache: nothing sent
+        assert f"3 requests to {MODEL}: 0 sent, 3 from the cache" in err
     for name in ("kg_qa_train.jsonl", "dataset_info.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
