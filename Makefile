@@ -33,6 +33,7 @@ bench: setup
 	$(PY) benchmarks/retrieval_bench.py
 	$(PY) benchmarks/kb_bench.py
 	$(PY) benchmarks/judge_bench.py
+	$(PY) benchmarks/stats_bench.py
 
 # the repo's dataset_info.json is generated from converter metadata, never edited by hand
 dataset-info: setup

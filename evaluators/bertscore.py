@@ -19,6 +19,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import ClassVar
 
+from ..plugin.progress import bar
 from .base import Evaluator, Option, Prediction, UserError, register_evaluator
 
 KEYS = ("bertscore_f1", "bertscore_precision", "bertscore_recall")
@@ -77,8 +78,9 @@ class Scorer:
         self.batch_size = batch_size
         self.unweighted = {self.tokenizer.cls_token_id, self.tokenizer.sep_token_id}
 
-    def embed(self, texts: list[str]) -> dict[str, tuple]:
-        """Text → (token embeddings, token weights) for each distinct text, embedded in length-sorted batches."""
+    def embed(self, texts: list[str], progress=None) -> dict[str, tuple]:
+        """Text → (token embeddings, token weights) for each distinct text, embedded in length-sorted batches;
+        ``progress``: a bar counting the batches."""
         import torch
 
         texts = list(dict.fromkeys(texts))
@@ -97,6 +99,8 @@ class Scorer:
                 for row, i in enumerate(batch):
                     weights = torch.tensor([float(t not in self.unweighted) for t in ids[i]], device=device)
                     found[texts[i]] = (hidden[row, : len(ids[i])], weights)
+                if progress is not None:
+                    progress.update()
         return found
 
     def score(self, hypotheses: list[str], references: list[str]):
@@ -104,14 +108,23 @@ class Scorer:
         import torch
 
         results, step = [], self.batch_size * PAIRS_PER_SLICE
-        for start in range(0, len(hypotheses), step):
-            hyps, refs = hypotheses[start : start + step], references[start : start + step]
-            embedded = self.embed(hyps + refs)
-            # matched in bert_score's batches (batch_size pairs in input order): its padding can move a score
-            for at in range(0, len(hyps), self.batch_size):
-                hyp = _padded([embedded[text] for text in hyps[at : at + self.batch_size]])
-                ref = _padded([embedded[text] for text in refs[at : at + self.batch_size]])
-                results.append(torch.stack(_greedy_match(hyp, ref), dim=-1).cpu())
+        starts = range(0, len(hypotheses), step)
+        # a bar of the forward passes (on a terminal's stderr): each slice embeds its distinct texts in batches
+        batches = sum(-(-len(set(hypotheses[at : at + step] + references[at : at + step])) // self.batch_size)
+                      for at in starts)
+        progress = bar(batches, "bertscore batches", " batches") if batches else None
+        try:
+            for start in starts:
+                hyps, refs = hypotheses[start : start + step], references[start : start + step]
+                embedded = self.embed(hyps + refs, progress)
+                # matched in bert_score's batches (batch_size pairs in input order): its padding can move a score
+                for at in range(0, len(hyps), self.batch_size):
+                    hyp = _padded([embedded[text] for text in hyps[at : at + self.batch_size]])
+                    ref = _padded([embedded[text] for text in refs[at : at + self.batch_size]])
+                    results.append(torch.stack(_greedy_match(hyp, ref), dim=-1).cpu())
+        finally:
+            if progress is not None:
+                progress.close()
         return torch.cat(results) if results else torch.zeros(0, 3)
 
 

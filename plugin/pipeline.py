@@ -8,14 +8,15 @@ With ``--circular K`` (the exam converters) each test question is also written, 
 The validation split is drawn from the training pool (what is left once the test split and its
 duplicates are out), and the training split then leaves out its duplicates too (plugin/dedup.py).
 Without any of them, a big JSON array or JSONL file is converted in parts, one process per CPU (see
-:mod:`.parallel`): the same bytes as one pass. The data files appear only together with their
+:mod:`.parallel`): the same bytes as one pass. With them (or --rejects, or a big CSV), big inputs are
+converted once in parallel parts and the passes run over the converted lines (:mod:`.converted`);
+:func:`_passes` is the one-process way, taken when that cannot be. The data files appear only together with their
 dataset_info.json entries, under the output folder's lock.
 """
 
 from __future__ import annotations
 
 import argparse
-import heapq
 import random
 import re
 from collections.abc import Iterable, Iterator
@@ -28,23 +29,11 @@ from .dedup import VAL_REASONS, HeldOut, TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
 from .io.text import open_bytes
+from .converted import convert_converted, reservoir, test_size_error, val_size_error
+from .io.dispatch import CSV_SUFFIXES
 from .parallel import convert_in_parts
 from .records import Example
 from .run import Run, Tally
-
-
-def _reservoir(examples: Iterable[Example], size: int, rng: random.Random) -> tuple[list[tuple[int, Example]], int]:
-    """A seeded uniform sample of ``size`` (index, example) pairs in one pass, and the total count."""
-    sample: list[tuple[float, int, Example]] = []
-    total = 0
-    for index, example in enumerate(examples):
-        total += 1
-        key = rng.random()
-        if len(sample) < size:
-            heapq.heappush(sample, (-key, index, example))
-        elif size and key < -sample[0][0]:
-            heapq.heapreplace(sample, (-key, index, example))
-    return sorted(((i, ex) for _, i, ex in sample), key=lambda pair: pair[0]), total
 
 
 def convert(args: argparse.Namespace) -> dict:
@@ -79,73 +68,9 @@ def convert(args: argparse.Namespace) -> dict:
     with AtomicFiles() as out:
         rejects = out.open(args.rejects) if args.rejects else None
         run = Run(conv, fmt, rejects)
-        tally = run.tallies["train"]
         train = out.open(paths["train"])
-        test_keys = TestItems()  # what the training split must leave out (plugin/dedup.py)
-        val_keys = TestItems(VAL_REASONS)  # and, with --val-size, the validation items
-        held_out: set[int] = set()  # --test-size: the test records, by index among the valid examples
-        val_held_out: set[int] = set()  # --val-size: the validation records, by index in the pool
-        if with_test:
-            test = out.open(paths["test"])
-            rotated = out.open(paths["test_circular"]) if circular else None
-            if args.test:
-                test_examples = run.examples(args.test, "test")
-            else:
-                sample, total = _reservoir(run.examples(args.inputs, "train"), args.test_size, rng)
-                if not total:  # every record was skipped: say why, not that the number is too big
-                    refuse_empty("train", tally, args)
-                if args.test_size >= total:
-                    raise UserError(f"--test-size {args.test_size} leaves no training data ({total} records); "
-                                    "pick a smaller number")
-                held_out = {index for index, _ in sample}
-                test_examples = (example for _, example in sample)
-            for example in test_examples:
-                run.write(test, "test", example)
-                test_keys.add(example)  # keys take option order as a set: a rotation is the same item
-                for copy in run.converter.held_out_copies(example):
-                    run.write(test, "test", copy)
-                    run.tallies["test"].augmented += 1
-                    test_keys.add(copy)
-                if rotated is not None:
-                    run.write_circular(rotated, example, circular)
-
-        # each pass over the inputs counts (reads and skips, then test and validation items left out) only
-        # what no pass before it counted: the --test-size reservoir pass counted the reads
-        counted = {"reads": bool(args.test_size), "test items": False, "val items": False}
-
-        def pool() -> Iterator[Example]:
-            """The training pool: examples neither held out for the test split nor test items, and, once
-            the validation split is drawn from it, neither validation records nor their duplicates."""
-            count = {key: not done for key, done in counted.items()}
-            counted.update({"reads": True, "test items": True, "val items": bool(val_keys)})
-            examples = run.examples(args.inputs, "train", count=count["reads"])
-            examples = run.fresh(sampled(examples, held_out, None, tally), test_keys, count["test items"])
-            if val_keys:
-                examples = run.fresh(sampled(examples, val_held_out, None, tally), val_keys, count["val items"])
-            return examples
-
-        if args.val_size:
-            val = out.open(paths["val"])
-            sample, usable = _reservoir(pool(), args.val_size, rng)
-            if not usable:
-                refuse_empty("train", tally, args)
-            if args.val_size >= usable:
-                after = " once the test split and its duplicates are out" if with_test else ""
-                raise UserError(f"--val-size {args.val_size} leaves no training data ({usable} usable training "
-                                f"records{after}); pick a number below {usable}")
-            val_held_out = {index for index, _ in sample}
-            for _, example in sample:  # never augmented: --shuffle-options copies are training data
-                run.write(val, "val", example)
-                val_keys.add(example)
-        if args.limit is not None:  # --limit counts what is written: it samples what deduplication keeps
-            total = sum(1 for _ in pool())
-        if args.limit is None and not held_out and not args.val_size:
-            for path in args.inputs:  # every record is written: big files are converted in parallel parts
-                if not convert_in_parts(run, path, train, test_keys, args):
-                    run.write_train(train, run.examples([path], "train"), test_keys)
-        else:
-            chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
-            run.write_train(train, sampled(pool(), set(), chosen, tally), HeldOut(test_keys, val_keys), checked=True)
+        if not in_parts(args) or not convert_converted(run, args, out, paths, train, rng, refuse_empty):
+            _passes(args, run, out, paths, train, rng, with_test, circular)
         for split in splits:
             refuse_empty(split, run.tallies[split], args)
         # the files appear only if the entries still fit: another run may have merged since the check above
@@ -153,6 +78,81 @@ def convert(args: argparse.Namespace) -> dict:
     return {"name": name, "paths": paths, "tallies": run.tallies, "splits": splits,
             "dataset_info": dataset_info.describe(merged, info_path), "rejects": args.rejects,
             "notes": [*notes, *getattr(run.converter, "notes", [])]}
+
+
+def _passes(args: argparse.Namespace, run: Run, out, paths: dict, train, rng: random.Random, with_test: bool,
+            circular) -> None:
+    """The splits written in one process, reading the raw files again for each pass."""
+    tally = run.tallies["train"]
+    test_keys = TestItems()  # what the training split must leave out (plugin/dedup.py)
+    val_keys = TestItems(VAL_REASONS)  # and, with --val-size, the validation items
+    held_out: set[int] = set()  # --test-size: the test records, by index among the valid examples
+    val_held_out: set[int] = set()  # --val-size: the validation records, by index in the pool
+    if with_test:
+        test = out.open(paths["test"])
+        rotated = out.open(paths["test_circular"]) if circular else None
+        if args.test:
+            test_examples = run.examples(args.test, "test")
+        else:
+            sample, total = reservoir(run.examples(args.inputs, "train"), args.test_size, rng)
+            if not total:  # every record was skipped: say why, not that the number is too big
+                refuse_empty("train", tally, args)
+            if args.test_size >= total:
+                raise test_size_error(args.test_size, total)
+            held_out = {index for index, _ in sample}
+            test_examples = (example for _, example in sample)
+        for example in test_examples:
+            run.write(test, "test", example)
+            test_keys.add(example)  # keys take option order as a set: a rotation is the same item
+            for copy in run.converter.held_out_copies(example):
+                run.write(test, "test", copy)
+                run.tallies["test"].augmented += 1
+                test_keys.add(copy)
+            if rotated is not None:
+                run.write_circular(rotated, example, circular)
+
+    # each pass over the inputs counts (reads and skips, then test and validation items left out) only
+    # what no pass before it counted: the --test-size reservoir pass counted the reads
+    counted = {"reads": bool(args.test_size), "test items": False, "val items": False}
+
+    def pool() -> Iterator[Example]:
+        """The training pool: examples neither held out for the test split nor test items, and, once
+        the validation split is drawn from it, neither validation records nor their duplicates."""
+        count = {key: not done for key, done in counted.items()}
+        counted.update({"reads": True, "test items": True, "val items": bool(val_keys)})
+        examples = run.examples(args.inputs, "train", count=count["reads"])
+        examples = run.fresh(sampled(examples, held_out, None, tally), test_keys, count["test items"])
+        if val_keys:
+            examples = run.fresh(sampled(examples, val_held_out, None, tally), val_keys, count["val items"])
+        return examples
+
+    if args.val_size:
+        val = out.open(paths["val"])
+        sample, usable = reservoir(pool(), args.val_size, rng)
+        if not usable:
+            refuse_empty("train", tally, args)
+        if args.val_size >= usable:
+            raise val_size_error(args.val_size, usable, with_test)
+        val_held_out = {index for index, _ in sample}
+        for _, example in sample:  # never augmented: --shuffle-options copies are training data
+            run.write(val, "val", example)
+            val_keys.add(example)
+    if args.limit is not None:  # --limit counts what is written: it samples what deduplication keeps
+        total = sum(1 for _ in pool())
+    if args.limit is None and not held_out and not args.val_size:
+        for path in args.inputs:  # every record is written: big files are converted in parallel parts
+            if not convert_in_parts(run, path, train, test_keys, args):
+                run.write_train(train, run.examples([path], "train"), test_keys)
+    else:
+        chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
+        run.write_train(train, sampled(pool(), set(), chosen, tally), HeldOut(test_keys, val_keys), checked=True)
+
+
+def in_parts(args: argparse.Namespace) -> bool:
+    """Whether the run goes through plugin/converted.py first: any option but --test files alone (a run
+    without options converts big JSON files in parts itself, plugin/parallel.py), or a CSV input."""
+    plain = args.limit is None and not args.test_size and not args.val_size and not args.rejects
+    return not plain or any(Path(path).suffix.lower() in CSV_SUFFIXES for path in args.inputs)
 
 
 def sampled(examples: Iterable[Example], held_out: set[int], chosen: set[int] | None, tally: Tally) -> Iterator[Example]:

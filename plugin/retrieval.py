@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .io.documents import Document
+from .progress import terminal, tracked
 
 INDEX_VERSION = 1  # bump when chunking or an index's files change: old caches are then ignored
 # a sentence: up to and including its closing punctuation (and closing quotes), or up to a line break;
@@ -269,7 +270,8 @@ class Bm25Index:
 
         def build():
             index = bm25s.BM25()
-            cut = tokens() if tokens else [words(kb.chunk_text(i)) for i in range(len(kb.chunks))]
+            cut = tokens() if tokens else [words(kb.chunk_text(i)) for i in tracked(
+                range(len(kb.chunks)), len(kb.chunks), "bm25 index: jieba cutting", " chunks")]
             index.index(cut, show_progress=False)
             return index
 
@@ -327,7 +329,7 @@ class DenseIndex:
 
         def build():
             texts = [kb.chunk_text(i) for i in range(len(kb.chunks))]
-            vectors = chunk_vectors(self.embed) if chunk_vectors else self.embed(texts, progress=sys.stderr.isatty())
+            vectors = chunk_vectors(self.embed) if chunk_vectors else self.embed(texts, progress=terminal() is not None)
             index = faiss.IndexFlatIP(vectors.shape[1])
             index.add(vectors)
             return index

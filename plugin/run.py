@@ -30,7 +30,20 @@ class Tally:
     skipped: Counter = field(default_factory=Counter)
     # where the first skipped record is, for the error when nothing is left (then the file was read in one
     # pass: see parallel.convert_in_parts); a message, not a count: tallies compare without it
-    first_skip: str | None = field(default=None, compare=False)
+    first_skip: FirstSkip | None = field(default=None, compare=False)
+
+
+class FirstSkip:
+    """Where the first skipped record of a split is and why, as text: worked out only when shown (a
+    location of plugin/converted.py may take a part of the file read again)."""
+
+    __slots__ = ("path", "row", "reason")
+
+    def __init__(self, path: Path, row: Row | None, reason: str):
+        self.path, self.row, self.reason = path, row, reason
+
+    def __str__(self) -> str:
+        return f"{where(printable(self.path), self.row.location if self.row else None)}: {self.reason}"
 
 
 class Run:
@@ -45,7 +58,7 @@ class Run:
         tally = self.tallies[split]
         tally.skipped[reason] += 1
         if tally.first_skip is None and path is not None:
-            tally.first_skip = f"{where(printable(path), row.location if row else None)}: {reason}"
+            tally.first_skip = FirstSkip(path, row, reason)
         if self.rejects is not None:
             record = row.data if row is not None and not isinstance(row.data, Skip) else None
             self.rejects.write(_json_line({

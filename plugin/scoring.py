@@ -18,6 +18,7 @@ import numpy as np
 
 from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
 from .errors import UserError
+from .progress import bar
 from .clusters import KORN_GRAUBARD, korn_graubard, one_per_unit, unit_sums
 from .statistics import (
     AGRESTI_MIN,
@@ -154,6 +155,24 @@ def check_value(evaluator: Evaluator, item: Prediction, name: str, value) -> Non
                         "scores must be numbers in [0, 1] or None: fix the evaluator")
 
 
+def scored(evaluator: Evaluator, items: list[Prediction]) -> list[dict[str, float | None]]:
+    """``evaluator.score_batch(items)`` with a bar of the items and their rate on a terminal's stderr: one by
+    one when it scores an item at a time (Evaluator.score_batch's ``score`` of each: the same scores)."""
+    progress = bar(len(items), evaluator.name) if items else None
+    if progress is None:
+        return evaluator.score_batch(items)
+    with progress:
+        if type(evaluator).score_batch is not Evaluator.score_batch:  # its own batching (BERTScore, choice)
+            per_item = evaluator.score_batch(items)
+            progress.update(len(items))
+            return per_item
+        per_item = []
+        for item in items:
+            per_item.append(evaluator.score(item))
+            progress.update()
+        return per_item
+
+
 def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES) -> Scores:
     """Per-item scores, aggregated metrics, their 95% intervals and how many items each metric covers.
 
@@ -165,7 +184,7 @@ def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOO
     units = question_units(items)
     scores, graded = Scores([{} for _ in items], resamples=draws, units=units), []
     for evaluator in chosen:
-        per_item = evaluator.score_batch(items)
+        per_item = scored(evaluator, items)
         for item, item_scores in zip(items, per_item):
             for name, value in item_scores.items():
                 check_value(evaluator, item, name, value)

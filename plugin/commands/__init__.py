@@ -15,6 +15,7 @@ COMMANDS = {
     "register": "register",
     "tiny-model": "tiny_model",
     "stats": "stats",
+    "clean": "clean",
     "fetch": "fetch",
     "dataset-info": "dataset_info",
     "demo": "demo",

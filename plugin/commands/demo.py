@@ -6,7 +6,8 @@ CPU_OVERRIDES, the data folder, steps, max_new_tokens, and for the random stand-
 (med_norm_lora.yaml) and one full fine-tune (safety_full.yaml on safety_exam + med_mrg) -> the real predict
 step for the base and the tuned model on each test split -> `lfd compare` per split -> one overview page
 (index.html) and summary.md. The llamafactory-cli runs go two at a time, one core each: with a tiny
-model their start-up (imports) costs more than their compute.
+model their start-up (imports) costs more than their compute. While they run, each one's step/total and latest
+loss (read from its trainer_log.jsonl every second) are shown on stderr when it is a terminal.
 Data, models, checkpoints and logs go under --work-dir, reports under --reports-dir; the repo's data/ and
 saves/ are left alone.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from .. import RECIPES, ROOT
 from ..errors import UserError
 from ..io.atomic import AtomicFiles
+from ..progress import RunsLine
 from ..report import overview
 from ..report.markdown import render_markdown, summary_rows
 from ..report.terminal import print_table
@@ -52,6 +54,7 @@ QUIET_ENV = {
     "CUDA_VISIBLE_DEVICES": "",       # the demo is the CPU path even on a GPU machine
 }
 WORKERS = 2  # llamafactory-cli runs at once
+POLL_SECONDS = 1.0  # how often the running jobs' trainer_log.jsonl are read
 STAND_IN_NOTE = "The tiny stand-in model has random weights: it learns output formats, not medicine."
 REAL_MODEL = ("modelscope download --model Qwen/Qwen2.5-0.5B-Instruct --local_dir models/Qwen2.5-0.5B-Instruct",
               "lfd demo --model models/Qwen2.5-0.5B-Instruct")
@@ -116,22 +119,44 @@ class Job:
     after: str | None = None  # the job whose output this one reads
     seconds: float = 0.0
 
+    @property
+    def output_dir(self) -> Path:
+        """Where the run writes (its ``output_dir=`` override): trainer_log.jsonl shows its progress."""
+        return Path(next(o for o in self.overrides if o.startswith("output_dir=")).partition("=")[2])
+
 
 class Jobs:
     """Runs jobs WORKERS at a time in list order, each after the job it reads; the first failure stops the rest."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], stream=None):
         self.env = env
         self.running: dict[str, subprocess.Popen] = {}
         self.failed = threading.Event()
         self.lock = threading.Lock()
+        self.progress = RunsLine(stream)  # each running job's step/total and loss, from its trainer_log.jsonl
 
     def say(self, text: str) -> None:
         with self.lock:
-            print(text, file=sys.stderr, flush=True)
+            self.progress.say(text)
+
+    def follow(self, stop: threading.Event) -> None:
+        """Every POLL_SECONDS until ``stop``: show where the running jobs are."""
+        while not stop.wait(POLL_SECONDS):
+            with self.lock:
+                self.progress.tick()
 
     def run_all(self, jobs: list[Job]) -> None:
         futures = {}
+        stop = threading.Event()
+        threading.Thread(target=self.follow, args=(stop,), daemon=True).start()
+        try:
+            self.run_each(jobs, futures)
+        finally:
+            stop.set()
+            with self.lock:
+                self.progress.clear()
+
+    def run_each(self, jobs: list[Job], futures: dict) -> None:
         with ThreadPoolExecutor(WORKERS) as pool:
             for job in jobs:  # a job's `after` is listed before it, so a waiting job never blocks its own input
                 futures[job.name] = pool.submit(self.run, job, futures.get(job.after))
@@ -162,12 +187,14 @@ class Jobs:
             with self.lock:  # started, and seen by run_all's stop, or not started at all
                 if self.failed.is_set():
                     return
-                print(f"      started   {job.name}: {job.what}", file=sys.stderr, flush=True)
+                self.progress.say(f"      started   {job.name}: {job.what}")
+                self.progress.watch(job.name, job.output_dir)
                 self.running[job.name] = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                                           env=self.env)
             code = self.running[job.name].wait()
             with self.lock:
                 del self.running[job.name]
+                self.progress.forget(job.name)
         job.seconds = time.monotonic() - start
         if code != 0:
             if not self.failed.is_set():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError, where
 from .rows import Row, Skip
-from .text import decode_guard, open_text
+from .text import Range, codec_of, decode_guard, detect_encoding, open_text, text_stream
 
 
 def _check_header(path: Path, place: str, header: list[str], wanted: Iterable[Iterable[str]],
@@ -50,30 +50,34 @@ def raise_field_limit(size: int) -> None:
         csv.field_size_limit(min(size + 1, FIELD_LIMIT))
 
 
-def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
+def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]], part: tuple[int, int] | None = None,
+             columns: tuple[str, ...] | None = None, lines: list[int] | None = None) -> Iterator[Row]:
     """Rows of a CSV with a header (quoted fields may hold newlines; a row is named by its first line);
-    ragged rows are skipped; a quote that never closes is an error naming the line it opens on."""
+    ragged rows are skipped; a quote that never closes is an error naming the line it opens on.
+    ``part``: only bytes [start, end) (see plugin/parts.py), which after the first part hold no header:
+    ``columns`` is the file's; lines count from the part's start, and ``lines`` gets how many it has."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with open_text(path, encoding) as stream:
+    if part is None:
+        opened = open_text(path, encoding)
+    else:
+        codec = encoding or detect_encoding(path)
+        if columns is not None and codec_of(codec) == "utf-8-sig":
+            codec = "utf-8"  # a BOM only starts the file
+        opened = text_stream(Range(path, *part, progress=columns is None), codec)
+    with opened as stream:
         raise_field_limit(path.stat().st_size)
         reader = csv.reader(chain(stream, [EOF_MARK]), delimiter=delimiter)
         start = 1  # the first line of the record being read
 
         def rows():
             nonlocal start
-            header = [h.strip() for h in next(reader, [])]
-            if header == [EOF_MARK]:
-                header = []
-            elif any(EOF_MARK in h for h in header):
-                raise _unclosed(path, 1)
-            elif any("\n" in h or "\r" in h for h in header):
-                raise UserError(f"{where(path, 'line 1')}: a quoted field in the header row runs on to line "
-                                f"{reader.line_num}; check the quotes of the header row")
-            _check_header(path, "header row", header, wanted)
+            header = list(columns) if columns is not None else read_header(path, reader, wanted)
             while True:
                 start = reader.line_num + 1
                 values = next(reader, None)
                 if values is None or values == [EOF_MARK]:
+                    if lines is not None:
+                        lines.append(reader.line_num - 1)
                     return
                 if any(EOF_MARK in value for value in values):
                     raise _unclosed(path, start)
@@ -93,6 +97,20 @@ def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]]) ->
         except csv.Error as err:
             raise UserError(f"{where(path, f'line {start}')}: broken CSV ({err}); "
                             "check quoting around that line") from None
+
+
+def read_header(path: Path, reader, wanted: list[tuple[str, ...]]) -> list[str]:
+    """The header row of a CSV ``reader`` (at the file's start), checked against ``wanted``."""
+    header = [h.strip() for h in next(reader, [])]
+    if header == [EOF_MARK]:
+        header = []
+    elif any(EOF_MARK in h for h in header):
+        raise _unclosed(path, 1)
+    elif any("\n" in h or "\r" in h for h in header):
+        raise UserError(f"{where(path, 'line 1')}: a quoted field in the header row runs on to line "
+                        f"{reader.line_num}; check the quotes of the header row")
+    _check_header(path, "header row", header, wanted)
+    return header
 
 
 def _unclosed(path: Path, line: int) -> UserError:
