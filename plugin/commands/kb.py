@@ -223,7 +223,8 @@ def remove(args, home: Path) -> int:
     kb = StoredKb.open(args.name, home)
     if args.document:
         kb.remove(args.document)
-        kb.index() if kb.manifest.documents else None
+        if kb.manifest.documents:
+            kb.index()
         print(f"knowledge base {kb.name!r}: removed {len(args.document)} documents; "
               f"{len(kb.manifest.documents)} left", file=sys.stderr)
         return 0

@@ -119,7 +119,7 @@ def build_app(session: Session):
 
     def refresh(current):
         choices = names(session.home)
-        return gr.update(choices=choices, value=current if current in choices or current else None)
+        return gr.update(choices=choices, value=current or None)  # a name typed there stays, new or not
 
     def upload(name, files, folder, chunk):
         try:

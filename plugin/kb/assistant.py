@@ -60,16 +60,18 @@ class Assistant:
         kept = len(sources)
         prompt = build_prompt([s.passage for s in sources], question)
         limit = getattr(self.model, "cutoff_len", None)
-        if not limit or not sources or self.model.count(messages_for(prompt)) <= limit:
+        if not limit or not sources:
             return prompt, sources, len(sources), None
-        full = self.model.count(messages_for(prompt))
-        while kept and self.model.count(messages_for(prompt)) > limit:
+        full = tokens = self.model.count(messages_for(prompt))  # each count runs the tokenizer: once per prompt
+        while kept and tokens > limit:
             kept -= 1
             prompt = build_prompt([s.passage for s in sources[:kept]], question)
-        left = self.model.count(messages_for(prompt))
+            tokens = self.model.count(messages_for(prompt))
+        if kept == len(sources):
+            return prompt, sources, len(sources), None
         note = (f"the prompt with {len(sources)} passages is {full} tokens, over cutoff_len {limit}: "
-                f"kept the first {kept} passages ({left} tokens)")
-        if left > limit:
+                f"kept the first {kept} passages ({tokens} tokens)")
+        if tokens > limit:
             note += "; the question alone is over cutoff_len, so it is asked with no passage"
         return prompt, sources[:kept], len(sources), note
 
