@@ -46,8 +46,9 @@ class Example:
         turns = [f"{q}\n{a}" for q, a in self.history]
         return "\n".join([self.system, *turns, self.instruction, self.input])
 
-    def prompt_hash(self) -> bytes:
-        return hashlib.blake2b(self.prompt().encode("utf-8"), digest_size=16).digest()
+    def prompt_hash(self, prompt: str | None = None) -> bytes:
+        """The exact prompt's key (``prompt``: ``self.prompt()`` if the caller has it already)."""
+        return hashlib.blake2b((self.prompt() if prompt is None else prompt).encode("utf-8"), digest_size=16).digest()
 
     def render(self, fmt: str, with_system: bool, with_history: bool) -> dict:
         if fmt == "alpaca":

@@ -2,6 +2,11 @@
 
 import csv
 import json
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llamafactory_domains.plugin.dedup import (
     EXACT,
@@ -43,6 +48,39 @@ def test_normalized_forms_are_equal():
     assert normalized("ＣＴ检查  100 mg") == normalized("CT检查 100 mg") != normalized("CT检查 1000 mg")
     assert normalized("《民法典》“第一条”") == normalized("「民法典」 \"第一条\"")
     assert normalized("头痛") != normalized("头疼")  # different words stay different
+
+
+# the comparison form as it was first written: the noise deleted (normalized() now joins what it keeps)
+NOISE = re.compile(r"[^\w+<>=±×÷≤≥%‰＋＜＞＝％]+|_+")
+
+
+def deleting_noise(text):
+    text = NOISE.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = NOISE.sub("", unicodedata.normalize("NFKC", text))
+    return text
+
+
+TEXTS = st.text(st.one_of(st.characters(), st.sampled_from("_＿ 　\n.．A-B+＋<>＝%‰×÷≤≥①²½ｍｇ頭痛醫院㎎")), max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_the_kept_characters_are_what_deleting_the_noise_leaves(text):
+    from llamafactory_domains.plugin.dedup import simplified
+
+    assert normalized(text) == simplified(deleting_noise(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(TEXTS, max_size=5))
+def test_an_option_free_prompt_skips_the_option_pattern_with_the_same_key(lines):
+    from llamafactory_domains.plugin import dedup
+
+    prompt = "\n".join(lines)
+    expected = normalized(prompt) if not dedup._HAS_OPTION.search(prompt) else None
+    if expected is not None:
+        assert prompt_key(prompt) == expected
 
 
 def test_option_lines_are_a_set_but_stay_in_place():
