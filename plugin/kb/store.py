@@ -33,6 +33,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io.atomic import write_json
 from ..io.documents import document_files, read_document
+from ..progress import bar
 from ..retrieval import POOL_PER_CONTEXT, Bm25Index, DenseIndex, Document, KnowledgeBase, Span, words
 
 MANIFEST = "kb.json"
@@ -312,36 +313,62 @@ class StoredKb:
         return self._index
 
     def tokens(self) -> list[list[str]]:
-        """The BM25 words of every chunk, document by document, each document's read from its cache or cut once."""
-        kb, out = self.knowledge_base(), []
-        for number, entry in enumerate(self.manifest.documents):
-            cache = self.folder / "parsed" / f"{entry.sha256}-c{self.settings.chunk_chars}.words.json"
+        """The BM25 words of every chunk, document by document, each document's read from its cache or cut once
+        (with a bar of the chunks to cut, on a terminal)."""
+        kb, found = self.knowledge_base(), {}
+        caches = [self.folder / "parsed" / f"{entry.sha256}-c{self.settings.chunk_chars}.words.json"
+                  for entry in self.manifest.documents]
+        for number, cache in enumerate(caches):
             try:
-                cut = json.loads(cache.read_text(encoding="utf-8"))
+                found[number] = json.loads(cache.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                cut = [words(kb.chunk_text(i)) for i in kb.doc_chunks[number]]
-                write_cache(cache, json.dumps(cut, ensure_ascii=False))
-            out += cut
-        return out
+                pass
+        pending = [number for number in range(len(caches)) if number not in found]
+        progress = bar(sum(len(kb.doc_chunks[n]) for n in pending), "cutting words", " chunks") if pending else None
+        try:
+            for number in pending:
+                cut = []
+                for i in kb.doc_chunks[number]:
+                    cut.append(words(kb.chunk_text(i)))
+                    if progress is not None:
+                        progress.update()
+                write_cache(caches[number], json.dumps(cut, ensure_ascii=False))
+                found[number] = cut
+        finally:
+            if progress is not None:
+                progress.close()
+        return [words_ for number in range(len(caches)) for words_ in found[number]]
 
     def vectors(self, embed) -> object:
-        """The dense vectors of every chunk, each document's from its cache or embedded once."""
+        """The dense vectors of every chunk, each document's from its cache or embedded once (with a bar of the
+        documents to embed, on a terminal)."""
         import numpy as np
 
         from ..retrieval import model_fingerprint
 
         kb, parts = self.knowledge_base(), []
         model = model_fingerprint(Path(self.settings.embedding_model))[:16]
-        for number, entry in enumerate(self.manifest.documents):
-            cache = self.folder / "parsed" / f"{entry.sha256}-c{self.settings.chunk_chars}-{model}.npy"
-            try:
-                part = np.load(cache)
-            except (OSError, ValueError):
-                part = embed([kb.chunk_text(i) for i in kb.doc_chunks[number]])
-                staged = cache.with_name(f".{cache.name}.{os.getpid()}.npy")
-                np.save(staged, part)
-                os.replace(staged, cache)
-            parts.append(part)
+        caches = [self.folder / "parsed" / f"{entry.sha256}-c{self.settings.chunk_chars}-{model}.npy"
+                  for entry in self.manifest.documents]
+        progress, started = None, False
+        try:
+            for number, cache in enumerate(caches):
+                try:
+                    part = np.load(cache)
+                except (OSError, ValueError):
+                    if not started:  # the first to embed: the bar counts it and those without a cache after it
+                        progress, started = bar(1 + sum(not c.exists() for c in caches[number + 1:]), "embedding",
+                                                " documents"), True
+                    part = embed([kb.chunk_text(i) for i in kb.doc_chunks[number]])
+                    staged = cache.with_name(f".{cache.name}.{os.getpid()}.npy")
+                    np.save(staged, part)
+                    os.replace(staged, cache)
+                    if progress is not None:
+                        progress.update()
+                parts.append(part)
+        finally:
+            if progress is not None:
+                progress.close()
         return np.concatenate(parts).astype("float32")
 
     def search(self, question: str, top_k: int | None = None) -> list[Span]:

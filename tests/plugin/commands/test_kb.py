@@ -153,3 +153,41 @@ def test_a_dense_base_embeds_each_file_once_and_grows_like_a_fresh_build(lfd, ho
     assert searched("grown", home) == searched("whole", home)
     code, out, _ = lfd("kb", "list", "--kb-home", home, "--json")
     assert {row["settings"]["retriever"] for row in json.loads(out)} == {"dense"}
+
+
+def test_a_build_on_a_terminal_counts_the_chunks_it_cuts_and_a_rebuild_none(home, monkeypatch, tmp_path):
+    """The words of uncached chunks are cut under a bar on stderr; stdout stays empty, and the index is the
+    one built off a terminal."""
+    import io
+    import sys
+
+    from llamafactory_domains.plugin.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    def on_a_terminal(*args):
+        out, err = io.StringIO(), Terminal()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        try:
+            return main([str(a) for a in args]), out.getvalue(), err.getvalue()
+        finally:
+            monkeypatch.undo()
+
+    code, out, err = on_a_terminal("kb", "build", "shown", SAMPLE_KB, "--kb-home", home)
+    assert code == 0 and out == "" and "cutting words" in err and "chunks/s" in err
+    quiet = tmp_path / "quiet-home"
+    from llamafactory_domains.plugin.cli import main as run_quietly
+
+    assert run_quietly(["kb", "build", "shown", str(SAMPLE_KB), "--kb-home", str(quiet)]) == 0
+    assert searched("shown", home) == searched("shown", quiet)
+    from llamafactory_domains.plugin.kb.store import StoredKb
+
+    kb = StoredKb.open("shown", home)
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    kb.tokens()  # every document's words are cached now: no bar
+    monkeypatch.undo()
+    assert "cutting words" not in stream.getvalue()
