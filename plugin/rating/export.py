@@ -9,11 +9,7 @@ depend only on the inputs and the seed: fixed document dates and zip entry dates
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import io
-import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +17,12 @@ import numpy as np
 
 from ...evaluators.base import Prediction
 from ..errors import UserError, where
+from ..io.workbook import workbook_bytes
 from ..predictions import find_dataset, load_dataset, prompt_excerpt, question_of, read_predictions, short, squash
 from . import rubric
 
 KEY_FORMAT = "lfd-rating-key"
 KEY_VERSION = 1
-FIXED_DATE = datetime.datetime(2000, 1, 1)  # docProps created / modified: no clock in the bytes
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-CORE_PROPERTIES = "docProps/core.xml"
-MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 UNLIMITED = 10**9  # prompt_excerpt's width: the whole question
 WIDTHS = {"A": 8, "B": 42, "C": 70, "D": 11, "E": 11, "F": 11, "G": 24}
 
@@ -145,13 +138,6 @@ def build(models: list[Model], questions: list[str], raters: int, seed: int) -> 
     return workbook_bytes(book), key
 
 
-def workbook_bytes(book) -> bytes:
-    """The bytes of an openpyxl workbook, with no clock in them (fixed document and zip entry dates)."""
-    book.properties.created = book.properties.modified = FIXED_DATE
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return fixed_dates(buffer.getvalue())
-
 
 def write_rubric(sheet) -> None:
     from openpyxl.styles import Alignment, Font
@@ -190,17 +176,3 @@ def write_sheet(sheet, rows: list[tuple[int, str, str]]) -> None:
     sheet.add_data_validation(check)
     check.add(f"D2:F{max(2, len(rows) + 1)}")
 
-
-def fixed_dates(archive: bytes) -> bytes:
-    """The zip ``archive`` rewritten with every entry dated :data:`ZIP_DATE`, in the same order, and the
-    workbook's modification time set to :data:`FIXED_DATE`."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
-            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
-            data = source.read(info.filename)
-            if info.filename == CORE_PROPERTIES:  # openpyxl stamps the time of saving into dcterms:modified
-                data = MODIFIED.sub(rb"\g<1>" + FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
-            target.writestr(entry, data)
-    return out.getvalue()

@@ -35,7 +35,8 @@ def exported(change=None) -> tuple[bytes, bytes]:
     from openpyxl import load_workbook
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "editable"))
-    from llamafactory_domains.plugin.rating.export import build, load_models, workbook_bytes
+    from llamafactory_domains.plugin.io.workbook import workbook_bytes
+    from llamafactory_domains.plugin.rating.export import build, load_models
 
     with tempfile.TemporaryDirectory() as folder:
         paths = [Path(folder) / "rate_base.jsonl", Path(folder) / "rate_tuned.jsonl"]

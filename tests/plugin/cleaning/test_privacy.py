@@ -1,4 +1,4 @@
-"""plugin/privacy.py on a hand-marked set of sentences in the styles of the dumps: recall and precision per type.
+"""plugin/cleaning/privacy.py on a hand-marked set of sentences in the styles of the dumps: recall and precision per type.
 
 Every sentence was written for this test (made-up people and numbers); each personal datum is marked inline as
 ``{类型:原文}``. The ID and card numbers are built to pass their checks; the hard negatives (numbers that fail
@@ -9,7 +9,7 @@ the checksum, order numbers, dates, doses, lab values, drug and herb names that 
 import re
 from collections import Counter
 
-from llamafactory_domains.plugin.privacy import TYPES, find, is_id_card, luhn, mask
+from llamafactory_domains.plugin.cleaning.privacy import TYPES, find, is_id_card, luhn, mask
 
 MARKED = r"""
 医生你好，我叫{姓名:王小明}，电话{电话:13812345678}，最近总是头痛。
