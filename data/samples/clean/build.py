@@ -1,4 +1,6 @@
-"""Writes the bundled `lfd clean` sample: ``dialogues.jsonl``, alpaca records as `lfd convert` writes them.
+"""Writes the bundled `lfd clean` samples, alpaca records as `lfd convert` writes them: ``dialogues.jsonl``
+(personal data to mask) and ``web_qa.jsonl`` (junk from a web Q&A dump: HTML, ads, URLs, repeated
+punctuation, invisible characters, a placeholder answer, an echoed question, a near-duplicate).
 
 Doctor-patient dialogues, IMCS-style reports and a legal answer, written for this project, with made-up
 personal data: the people, numbers and addresses do not exist. The ID and card numbers get their check
@@ -51,10 +53,27 @@ RECORDS = [
 ]
 
 
+ANSWER = ("高血压患者可以适量用党参泡水，党参有一定的降压作用，但不能代替降压药。"
+          "请继续按时服用医生开的药，每天早晚各测一次血压，如有头晕、胸闷要及时就医。"
+          "另外要注意低盐饮食，少吃腌制食品，适当运动，保证睡眠，戒烟限酒，定期复查肝肾功能和血脂。")
+WEB_QA = [
+    ("高血压患者能吃党参吗？", "我有高血压，女婿拿了些党参泡水喝，可以吗？", f"<p>{ANSWER}</p>"),
+    ("小孩发烧怎么办", "", "体温超过38.5℃可以用退烧药！！！<br>1. 多喝温水；<br>2. 物理降温。点击咨询，微信同号：13912345678"),
+    ("胃疼吃什么药", "", "\u200b胃疼原因很多，先明确诊断再用药。详见 https://example.com/wei?id=12 。\x07"),
+    ("血压高的标准是什么", "", "血压140/90mmHg以上即为高血压，每日3次！……请遵医嘱——按时复查。"),
+    ("糖尿病能吃西瓜吗", "", "暂无"),
+    ("请问：小儿肥胖超重该如何治疗", "", "小儿肥胖超重该如何治疗？"),
+    ("高血压患者能吃党参吗", "我有高血压，女婿拿了些党参泡水喝，可以吗", ANSWER.replace("各测", "各量")),
+    ("感冒了能喝酒吗", "", "不建议。感冒期间饮酒会加重症状&amp;影响药效，扫码关注我们的公众号，了解更多健康知识。"),
+]
+
+
 def main() -> None:
-    with open(HERE / "dialogues.jsonl", "w", encoding="utf-8", newline="\n") as f:
-        for instruction, text, output in RECORDS:
-            f.write(json.dumps({"instruction": instruction, "input": text, "output": output}, ensure_ascii=False) + "\n")
+    for name, records in (("dialogues.jsonl", RECORDS), ("web_qa.jsonl", WEB_QA)):
+        with open(HERE / name, "w", encoding="utf-8", newline="\n") as f:
+            for instruction, text, output in records:
+                f.write(json.dumps({"instruction": instruction, "input": text, "output": output}, ensure_ascii=False)
+                        + "\n")
 
 
 if __name__ == "__main__":
