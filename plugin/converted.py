@@ -7,8 +7,9 @@ original order instead of reading and converting the raw files again each time.
 The passes are the pipeline's, step for step: the same seeded ``rng`` calls over the same sequence of
 examples, the same deduplication (matched on the keys the workers computed), the same counts, and
 rejects in the same order with their locations in the whole file (each part's records and lines
-before it are added). Anything the workers cannot do (a failing part, a converter that augments or
-rotates, --test files) returns False before anything is written, and the caller reads the raw files.
+before it are added). --test files are read here, in the parent, first, as the pipeline reads them.
+Anything the workers cannot do (a failing part, a converter that augments, rotates or adds held-out
+copies) returns False before anything is written, and the caller reads the raw files.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pickle
 import random
 import struct
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -63,7 +65,7 @@ def val_size_error(size: int, usable: int, with_test: bool) -> UserError:
 
 def eligible(run: Run, args) -> bool:
     conv = type(run.converter)
-    return (not args.test and not getattr(args, "circular", None) and conv.augment is Converter.augment
+    return (not getattr(args, "circular", None) and conv.augment is Converter.augment
             and conv.held_out_copies is Converter.held_out_copies)
 
 
@@ -77,7 +79,7 @@ def convert_converted(run: Run, args, out, paths: dict, train, rng: random.Rando
     parts = [part for path in args.inputs for part in file_parts(run.converter, path, encoding, count)]
     if all(part.kind == "whole" for part in parts):
         return False
-    keys = bool(args.test_size or args.val_size)
+    keys = bool(args.test or args.test_size or args.val_size)
     files: list[Path] = []
     try:
         files.extend(make_temp(args.out_dir, f"conv{index}") for index in range(len(parts)))
@@ -102,7 +104,7 @@ def _convert_all(run: Run, parts: list[Part], files: list[Path], encoding, keys:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    _JOB = (run.converter, run.fmt, parts, files, encoding, keys, keep)
+    _JOB = (run.converter, run.fmt, run.cleaner, parts, files, encoding, keys, keep)
     try:
         pool = ProcessPoolExecutor(min(len(parts), parallel.usable_cpus(), parallel.MAX_WORKERS),
                                    mp_context=multiprocessing.get_context("fork"),
@@ -147,8 +149,8 @@ HEADER = "<QQII"  # a batch's meta and lines sizes in bytes, its examples and sk
 class _Recorder(Run):
     """A worker's Run: skips are recorded in the batch, in order, for the parent to count."""
 
-    def __init__(self, converter, fmt):
-        super().__init__(converter, fmt)
+    def __init__(self, converter, fmt, cleaner):
+        super().__init__(converter, fmt, cleaner=cleaner)
         self.ordinal, self.batch = -1, _Batch()
 
     def skip(self, split, reason, path=None, row=None):
@@ -158,9 +160,9 @@ class _Recorder(Run):
 
 
 def _convert_part(index: int):
-    """Converts part ``index`` into its file of batches; (reads, lines), or None if it failed."""
-    conv, fmt, parts, files, encoding, keys, keep = _JOB
-    part, run, counted = parts[index], _Recorder(conv, fmt), []
+    """Converts part ``index`` into its file of batches; (reads, lines, --clean's changes), or None if it failed."""
+    conv, fmt, cleaner, parts, files, encoding, keys, keep = _JOB
+    part, run, counted = parts[index], _Recorder(conv, fmt, cleaner), []
 
     def numbered(rows):
         for run.ordinal, row in enumerate(rows):
@@ -174,8 +176,9 @@ def _convert_part(index: int):
                 batch.lines.append(run.line(example))
                 batch.ordinals.append(run.ordinal)
                 if keys:
-                    batch.exact.append(example.prompt_hash())
-                    batch.loose.append(tuple(loose_keys(example)))
+                    prompt = example.prompt()
+                    batch.exact.append(example.prompt_hash(prompt))
+                    batch.loose.append(tuple(loose_keys(example, prompt)))
                 if keep:
                     batch.locations.append(row.location)
                     batch.records.append(row.data)
@@ -189,7 +192,7 @@ def _convert_part(index: int):
             line_count = json_lines(part) if not part.last else 0
     except Exception:  # noqa: BLE001 - the whole-file reading that follows reports it properly
         return None
-    return run.tallies["train"].read, line_count
+    return run.tallies["train"].read, line_count, run.tallies["train"].cleaned
 
 
 class _Locator:
@@ -210,9 +213,10 @@ class Stream:
 
     def __init__(self, run: Run, parts: list[Part], files: list[Path], results: list, encoding):
         self.run, self.parts, self.files, self.encoding = run, parts, files, encoding
-        self.reads = sum(reads for reads, _ in results)
+        self.reads = sum(reads for reads, _, _ in results)
+        self.cleaned = sum((cleaned for _, _, cleaned in results), Counter())
         self.offsets, records, lines = [], 0, 0
-        for part, (reads, line_count) in zip(parts, results):
+        for part, (reads, line_count, _) in zip(parts, results):
             if part.first:
                 records = lines = 0
             self.offsets.append((records, lines))
@@ -297,6 +301,7 @@ class _Passes:
     def count_reads(self) -> None:
         """The reads and read skips, counted once."""
         self.run.tallies["train"].read += self.stream.reads
+        self.run.tallies["train"].cleaned.update(self.stream.cleaned)
         for index, _, _, meta, _ in self.stream.batches(None, False):
             for _, reason, ordinal, location, data in meta[0] if meta else ():
                 self.skip(index, reason, ordinal, location, data)
@@ -308,6 +313,7 @@ class _Passes:
         self.counted.update({"reads": True, "test items": True, "val items": use_val})
         if count["reads"]:
             self.run.tallies["train"].read += self.stream.reads
+            self.run.tallies["train"].cleaned.update(self.stream.cleaned)
         test, val, held_out, val_held_out = self.test_keys, self.val_keys, self.held_out, self.val_held_out
         members = array("q")
         plain = not (test or use_val or held_out)
@@ -352,9 +358,18 @@ class _Passes:
             keys.exact.add(exact)
             keys.loose.update(loose)
 
+    def test_files(self) -> None:
+        """--test FILE...: their examples to the test split, and their keys to what training leaves out."""
+        handle = self.out.open(self.paths["test"])
+        for example in self.run.examples(self.args.test, "test"):
+            self.run.write(handle, "test", example)
+            self.test_keys.add(example)
+
     def write(self) -> None:
         run, args, rng = self.run, self.args, self.rng
         tally = run.tallies["train"]
+        if args.test:
+            self.test_files()
         if args.test_size:
             self.counted["reads"] = True
             self.count_reads()

@@ -85,6 +85,7 @@ def convert_in_parts(run: Run, path: Path, handle, test_keys: set[bytes], args: 
             train.written += tally.written
             train.augmented += tally.augmented
             train.skipped.update(tally.skipped)
+            train.cleaned.update(tally.cleaned)
         return True
     finally:
         _PARTS_JOB = None
@@ -159,7 +160,7 @@ def _convert_part(index: int, handle=None) -> Tally | None:
     """Converts part ``index`` into ``handle``, or in a forked worker into its file; its tally, or None if
     anything failed."""
     parent, path, encoding, jsonl, parts, files, test_keys = _PARTS_JOB
-    run = Run(parent.converter, parent.fmt)
+    run = Run(parent.converter, parent.fmt, cleaner=parent.cleaner)
     first, last = index == 0, index == len(parts) - 1
     try:
         with open(files[index], "w", encoding="utf-8", newline="\n") if handle is None else nullcontext(handle) as out:

@@ -67,7 +67,7 @@ def convert(args: argparse.Namespace) -> dict:
     rng = random.Random(args.seed)
     with AtomicFiles() as out:
         rejects = out.open(args.rejects) if args.rejects else None
-        run = Run(conv, fmt, rejects)
+        run = Run(conv, fmt, rejects, cleaner_of(args))
         train = out.open(paths["train"])
         if not in_parts(args) or not convert_converted(run, args, out, paths, train, rng, refuse_empty):
             _passes(args, run, out, paths, train, rng, with_test, circular)
@@ -146,6 +146,16 @@ def _passes(args: argparse.Namespace, run: Run, out, paths: dict, train, rng: ra
     else:
         chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
         run.write_train(train, sampled(pool(), set(), chosen, tally), HeldOut(test_keys, val_keys), checked=True)
+
+
+def cleaner_of(args: argparse.Namespace):
+    """--clean / --clean-rules: the Cleaner of plugin/cleaning/pipeline.py every example goes through, or None."""
+    rules = getattr(args, "clean_rules", None)
+    if not getattr(args, "clean", False) and rules is None:
+        return None
+    from .cleaning.pipeline import Cleaner, Options, chosen_rules
+
+    return Cleaner(Options(rules=chosen_rules(argparse.Namespace(rules=rules, no=None), flag="--clean-rules")))
 
 
 def in_parts(args: argparse.Namespace) -> bool:

@@ -6,7 +6,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..converters.base import Converter, Shape
@@ -18,6 +18,9 @@ from .records import Example
 
 DEDUP_REASON = EXACT  # the exact prompt; plugin/dedup.py has the other reasons
 COPY_REASON = "augmented copy (e.g. --shuffle-options) is a held-out item: {}"  # {}: the test or validation reason
+# --clean's record rules (plugin/cleaning/pipeline.py), as skip reasons: by rule, never by the record's text
+CLEAN_REASONS = {"empty_answer": "--clean: the answer is empty or a placeholder (无, 略, 同上, …)",
+                 "echo_answer": "--clean: the answer only repeats the question"}
 WRITE_BATCH = 256  # lines joined into one write
 
 
@@ -28,6 +31,7 @@ class Tally:
     augmented: int = 0  # of ``written``: extra copies made by Converter.augment
     questions: int = 0  # test_circular: the test questions whose variants ``written`` counts
     skipped: Counter = field(default_factory=Counter)
+    cleaned: Counter = field(default_factory=Counter)  # --clean: the changes by rule (privacy:TYPE for masks)
     # where the first skipped record is, for the error when nothing is left (then the file was read in one
     # pass: see parallel.convert_in_parts); a message, not a count: tallies compare without it
     first_skip: FirstSkip | None = field(default=None, compare=False)
@@ -49,8 +53,9 @@ class FirstSkip:
 class Run:
     """One `lfd convert` invocation: reading with counts and rejects, writing the splits."""
 
-    def __init__(self, converter: Converter, fmt: str, rejects=None):
+    def __init__(self, converter: Converter, fmt: str, rejects=None, cleaner=None):
         self.converter, self.fmt, self.rejects = converter, fmt, rejects
+        self.cleaner = cleaner  # --clean: a plugin/cleaning/pipeline.py Cleaner each example goes through
         self.tallies = {"train": Tally(), "test": Tally(), "test_circular": Tally(), "val": Tally()}
         self.origin: tuple[Path | None, Row | None] = (None, None)  # file and row of the last example yielded
 
@@ -96,10 +101,32 @@ class Run:
                 continue
             first = False
             self.origin = (path, row)
-            if isinstance(produced, Example):
-                yield produced
-            else:
-                yield from produced
+            if self.cleaner is None:
+                if isinstance(produced, Example):
+                    yield produced
+                else:
+                    yield from produced
+                continue
+            for example in (produced,) if isinstance(produced, Example) else produced:
+                example = self.cleaned(example, split, count)
+                if example is not None:
+                    yield example
+
+    def cleaned(self, example: Example, split: str, count: bool) -> Example | None:
+        """``example`` as --clean leaves it (masked, its junk removed), or None when a record rule drops it;
+        with ``count`` its changes and the drop are counted (the later passes over the same records do not)."""
+        record = {"instruction": example.instruction, "input": example.input, "output": example.output,
+                  "system": example.system, "history": [list(turn) for turn in example.history]}
+        result = self.cleaner.clean(record)
+        if result.dropped is not None:
+            if count:
+                self.skip(split, CLEAN_REASONS.get(result.dropped, f"--clean: {result.dropped}"), *self.origin)
+            return None
+        if count:
+            self.tallies[split].cleaned.update(result.counts)
+        (kept,) = result.records
+        return replace(example, instruction=kept["instruction"], input=kept["input"], output=kept["output"],
+                       system=kept["system"], history=[tuple(turn) for turn in kept["history"]])
 
     def line(self, example: Example) -> str:
         conv = self.converter

@@ -60,6 +60,9 @@ def report(summary: dict) -> None:
         print(f"{split}: {read}wrote {tally.written}{copies} -> {summary['paths'][split]}", file=out)
         for reason, n in sorted(tally.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"  skipped {n}: {reason}", file=out)
+        if tally.cleaned:
+            changes = ", ".join(f"{rule} {n}" for rule, n in sorted(tally.cleaned.items(), key=lambda kv: (-kv[1], kv[0])))
+            print(f"  cleaned (--clean): {changes}", file=out)
     if summary["rejects"]:
         print(f"rejected records with their file and location: {summary['rejects']}", file=out)
     for note in summary.get("notes", []):
@@ -120,6 +123,14 @@ def add_arguments(p: argparse.ArgumentParser, converter: bool = True) -> None:
                    help="keep a seeded random sample of N training records (counted after the held-out splits)")
     p.add_argument("--encoding", help="text encoding of CSV/JSON inputs (default: detect UTF-8/GB18030)")
     p.add_argument("--rejects", type=Path, metavar="FILE", help="write skipped records (JSONL, with file and location)")
+    p.add_argument("--clean", action="store_true",
+                   help="clean every record as `lfd clean` does, before deduplication and sampling: personal data "
+                        "masked ([姓名], [电话], …), junk removed (control and zero-width characters, HTML, repeated "
+                        "punctuation, URLs, ads), records with an empty/placeholder or echoed answer skipped; the "
+                        "changes are counted in the summary (over-long records and near-duplicates: `lfd clean`)")
+    p.add_argument("--clean-rules", metavar="RULES",
+                   help="--clean with only these rules, comma-separated (privacy, control, zero_width, html, punct, "
+                        "url, ads, empty_answer, echo_answer)")
     p.add_argument("--force", action="store_true",
                    help="replace existing different dataset_info entries and data files of the same name (and remove "
                         "an earlier test, circular test or validation split a run without one would leave)")

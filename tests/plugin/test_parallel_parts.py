@@ -108,6 +108,59 @@ def test_parts_write_the_bytes_of_one_process(lfd, tmp_path, monkeypatch, inputs
         assert any(r["location"] and r["file"].endswith(f"in{files}{SUFFIX[kind]}") for r in rejects)
 
 
+TEST_FILE_COMBOS = [combo for n in range(3) for combo in itertools.combinations(("limit", "val", "rejects"), n)
+                    if combo != ()]  # --test FILE alone is plugin/parallel.py's
+
+
+@pytest.mark.parametrize("kind", list(SUFFIX))
+@pytest.mark.parametrize("combo", TEST_FILE_COMBOS, ids="+".join)
+def test_test_files_with_options_write_the_bytes_of_one_process(lfd, tmp_path, monkeypatch, inputs, kind, combo):
+    """--test FILE (read in the parent, first) with the other options: its items, their normalized
+    copies in the inputs left out, its own rejects first, all as one process writes them."""
+    rows = records(300, 1)[::5]  # prompts that are also in the first input: left out of training
+    rows[1] = {**rows[1], "output": ""}  # a skipped test record: a reject of the test file
+    test = tmp_path / f"test_split{SUFFIX[kind]}"
+    write(test, kind, rows)
+    argv = ["--test", str(test), *(a for name in combo for a in OPTIONS[name])]
+    (serial, parts), used = run_both(lfd, tmp_path, monkeypatch, argv, inputs[kind][:1])
+    assert serial[0] == 0, serial[2]
+    assert parts == serial and used == [True]
+    test_summary = serial[2].split("test: read ", 1)[1]
+    assert "prompt also in the test split" in serial[2] and "empty answer" in test_summary
+
+
+def dirty(rows):
+    """The rows with personal data, junk and placeholder answers for --clean to mask, remove and skip."""
+    out = []
+    for i, r in enumerate(rows):
+        r = dict(r)
+        if i % 7 == 1:
+            r["input"] += f"，我的电话13812{i % 1000:03d}678，患者王小明"
+        if i % 11 == 2:
+            r["output"] += "！！！<br>详见http://x.cn/a点击咨询"
+        if i % 29 == 4:
+            r["output"] = "略"
+        out.append(r)
+    return out
+
+
+@pytest.mark.parametrize("kind", list(SUFFIX))
+@pytest.mark.parametrize("extra", [[], ["--test-size", "60", "--rejects", "{out}/r.jsonl"], ["--limit", "500"]],
+                         ids=["plain", "test+rejects", "limit"])
+def test_clean_in_parts_writes_the_bytes_and_counts_of_one_process(lfd, tmp_path, monkeypatch, kind, extra):
+    """--clean runs in the workers: the masked lines, the skips and the counts of changes are one process's."""
+    src = tmp_path / f"dirty{SUFFIX[kind]}"
+    write(src, kind, dirty(records(1500, 1)))
+    (serial, parts), used = run_both(lfd, tmp_path, monkeypatch, ["--clean", *extra], [src])
+    assert serial[0] == 0, serial[2]
+    assert parts == serial
+    assert used == ([True] if extra or kind == "csv" else [])
+    assert "cleaned (--clean): " in serial[2] and "privacy:电话" in serial[2] and "url" in serial[2]
+    assert "--clean: the answer is empty or a placeholder" in serial[2]
+    train = serial[3]["med_dialog_train.jsonl"].decode()
+    assert "13812" not in train and "[电话]" in train and "[姓名]" in train and "http" not in train
+
+
 @pytest.mark.parametrize("kind", list(SUFFIX))
 def test_reject_locations_are_those_of_the_whole_file(lfd, tmp_path, monkeypatch, inputs, kind):
     """The rejects of the last part name lines (and records) far beyond the part's start."""
