@@ -20,13 +20,12 @@ facts: a cheap lexical check), and a repeated question (the first is kept).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
 from pathlib import Path
 
-from ..plugin.endpoint import Endpoint, Request
+from ..plugin.endpoint import Endpoint, Request, add_teacher_arguments, teacher_endpoint
 from .base import (
     Converter,
     Example,
@@ -131,21 +130,12 @@ class KgQa(Converter):
     @classmethod
     def add_arguments(cls, parser):
         add = parser.add_argument
-        add("--api-base", metavar="URL", help="the teacher: an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-        add("--model", metavar="NAME", help="the endpoint's model (default: the first it lists)")
-        add("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="environment variable with the key")
         add("--pairs", type=positive_int, default=3, metavar="N", help="question-answer pairs asked per group (default 3)")
         add("--facts-per-request", type=positive_int, default=8, metavar="N",
             help="an entity's facts are asked about in groups of at most N (default 8)")
         add("--template", type=Path, metavar="FILE",
             help="the request's prompt, with {entity}, {facts} and {pairs} (default: the built-in Chinese one)")
-        add("--temperature", type=float, default=0.0, metavar="T", help="sampling temperature (default 0: greedy)")
-        add("--concurrency", type=positive_int, default=4, metavar="N", help="requests at once (default 4)")
-        add("--retries", type=int, default=4, metavar="N", help="retries of a failed request, with backoff (default 4)")
-        add("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for one reply")
-        add("--request-cache", type=Path, metavar="FILE",
-            help="replies kept here (JSONL): a rerun sends nothing, an interrupted one resumes "
-                 "(default $LFD_CACHE/synth/<input digest>.jsonl)")
+        add_teacher_arguments(add, "synth")
 
     def __init__(self, options):
         super().__init__(options)
@@ -165,19 +155,8 @@ class KgQa(Converter):
         self.endpoint: Endpoint | None = None
 
     def client(self, path: Path) -> Endpoint:
-        option = vars(self.options).get
-        if not option("api_base"):
-            raise UserError("--api-base URL is needed: the teacher model that writes the pairs, e.g. "
-                            "http://127.0.0.1:8000/v1 (API_HOST=127.0.0.1 llamafactory-cli api recipes/med_lora_serve.yaml)")
         if self.endpoint is None:
-            cache = option("request_cache")
-            if cache is None:
-                from ..plugin.catalog import default_cache
-
-                cache = default_cache() / "synth" / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.jsonl"
-            self.endpoint = Endpoint(option("api_base"), option("model"), option("api_key_env") or "OPENAI_API_KEY",
-                                     option("concurrency") or 4, option("retries") if option("retries") is not None else 4,
-                                     option("timeout") or 120.0, cache)
+            self.endpoint = teacher_endpoint(self.options, path, "synth", "writes the pairs")
         return self.endpoint
 
     def groups(self, path: Path) -> list[tuple[str, str, list[tuple[str, str, str]]]]:

@@ -338,6 +338,55 @@ class Endpoint:
         return base + random.Random(f"{key}\0{attempt}").uniform(0, base / 2)
 
 
+def add_teacher_arguments(add, kind: str, model_help: str = "the endpoint's model (default: the first it lists)"):
+    """The options every teacher-model converter (``kind``: synth, distill) takes, for its add_arguments."""
+    add("--api-base", metavar="URL", help="the teacher: an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    add("--model", metavar="NAME", help=model_help)
+    add("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="environment variable with the key")
+    add("--temperature", type=float, default=0.0, metavar="T", help="sampling temperature (default 0: greedy)")
+    add("--concurrency", default="4", metavar="N", help="requests at once (default 4)")
+    add("--retries", default="4", metavar="N", help="retries of a failed request, with backoff (default 4)")
+    add("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for one reply")
+    add("--request-cache", type=Path, metavar="FILE",
+        help="replies kept here (JSONL): a rerun sends nothing, an interrupted one resumes "
+             f"(default $LFD_CACHE/{kind}/<input digest>.jsonl)")
+
+
+def whole_number(option: str, value, least: int) -> int:
+    """An option's whole number of at least ``least``, else a one-line UserError.
+
+    >>> whole_number("--retries", "0", 0), whole_number("--concurrency", 4, 1)
+    (0, 4)
+    >>> whole_number("--concurrency", "0", 1)
+    Traceback (most recent call last):
+    ...
+    llamafactory_domains.plugin.errors.UserError: --concurrency '0': expected a whole number of at least 1
+    """
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < least:
+        raise UserError(f"{option} {text!r}: expected a whole number of at least {least}")
+    return int(text)
+
+
+def teacher_endpoint(options, path: Path, kind: str, role: str) -> Endpoint:
+    """The Endpoint a teacher-model converter (``kind``: synth, distill) asks, from the options of
+    add_teacher_arguments; the cache defaults to one file per input's digest. ``role`` says what the
+    teacher does, for the error when --api-base is missing."""
+    option = vars(options).get
+    concurrency = whole_number("--concurrency", option("concurrency") or "4", 1)
+    retries = whole_number("--retries", "4" if option("retries") is None else option("retries"), 0)
+    if not option("api_base"):
+        raise UserError(f"--api-base URL is needed: the teacher model that {role}, e.g. http://127.0.0.1:8000/v1 "
+                        "(API_HOST=127.0.0.1 llamafactory-cli api recipes/med_lora_serve.yaml)")
+    cache = option("request_cache")
+    if cache is None:
+        from .catalog import default_cache
+
+        cache = default_cache() / kind / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.jsonl"
+    return Endpoint(option("api_base"), option("model"), option("api_key_env") or "OPENAI_API_KEY",
+                    concurrency, retries, option("timeout") or 120.0, cache)
+
+
 def refused(err) -> bool:
     """Whether a connection error is the server not listening (nothing to retry) rather than a dropped link."""
     seen, cause = 0, err

@@ -23,5 +23,6 @@ COMMANDS = {
     "judge": "judge",
     "rate": "rate",
     "synth": "synth",
+    "distill": "distill",
     "webui": "webui",
 }
