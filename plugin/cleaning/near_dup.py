@@ -6,7 +6,8 @@ index. What is compared is the conversation (every text but the system prompt, j
 :func:`..dedup.prompt_key` form (letters, digits, Chinese characters and signs only, NFKC, simplified Chinese,
 lettered options as a set), cut into overlapping 3-character shingles (hashed by CRC-32: 4x as fast as
 datasketch's SHA-1, and as good a base for its seeded permutations), less ``ignore`` (the template's:
-:func:`template_shingles`, those that 1% of the first 3,000 records share), and signed with ``datasketch``'s MinHash
+:func:`template_shingles`, those that 1% of the first 3,000 records share; a record holding only
+those is compared on all of them, so its exact copies are still found), and signed with ``datasketch``'s MinHash
 (``num_perm`` permutations from ``seed``). Records sharing a band of the signature (:func:`layout`: a pair at
 the threshold shares one 99 times in 100) are candidates; a candidate counts when the signatures
 agree on at least ``threshold`` of their values (the estimated Jaccard similarity of the shingle sets), and
@@ -187,7 +188,8 @@ class NearDup:
 
     def signature(self, text: str):
         """The MinHash values (uint32) of ``text``'s shingles, or None when it has none."""
-        pieces = shingles(text) - self.ignore
+        pieces = shingles(text)
+        pieces = pieces - self.ignore or pieces  # a record of template pieces only is compared on all of them
         if not pieces:
             return None
         minhash = self._minhash(self.num_perm, seed=self.seed, hashfunc=zlib.crc32, permutations=self._permutations,

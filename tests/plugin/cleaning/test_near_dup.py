@@ -95,3 +95,15 @@ def test_a_shared_instruction_template_does_not_make_different_terms_near_duplic
     stage = NearDup(0.9, ignore=template_shingles(records))
     assert [stage.check(line, r) for line, r in enumerate(records, 1)] == [None] * len(records)
     assert stage.check(7, {**records[2], "instruction": records[2]["instruction"].replace(":", "：")}) == 3
+
+
+def test_a_record_made_only_of_template_pieces_still_has_its_copies_found():
+    # short answers built from the same few phrases: every 3-character piece is common, nothing would be left
+    phrases = ("您好，", "建议到医院做检查，", "注意休息，", "多喝水，", "饮食清淡。")
+    records = [{"instruction": "医生您好，请问怎么办？", "output": "".join(phrases[i % 5:] + phrases[:i % 5])}
+               for i in range(40)]
+    common = template_shingles(records, minimum=2)
+    assert not shingles(compared_text(records[0])) - common
+    stage = NearDup(0.9, ignore=common)
+    lines = [stage.check(line, record) for line, record in enumerate(records, 1)]
+    assert lines[:5] == [None] * 5 and lines[5:] == [1, 2, 3, 4, 5] * 7
