@@ -9,9 +9,11 @@ history), sharegpt (conversations: [{from, value}]) and openai (messages: [{role
     result.counts                      # {rule: changes}: text rules, privacy types as "privacy:电话", length counts
     result.dropped, result.reason      # the rule that dropped it (empty_answer, echo_answer, too_long) and why
     result.spans                       # [(field, privacy Span)]: positions in the field as it was read
+                                       # (field "<field> (after cleaning)": in the field as the junk rules left it)
 
 :data:`RULES` are the names ``Options.rules`` holds (all by default): ``privacy`` (:func:`.privacy.mask`, run
-first, on the text as read, so its spans point into the original), the text rules of :mod:`.junk` (control,
+first, on the text as read, so its spans point into the original; and again on a text the junk rules
+changed, since junk can hide personal data, its spans then in the field named ``<field> (after cleaning)``), the text rules of :mod:`.junk` (control,
 zero_width, html, punct, url, ads, in that order), then the record rules (empty_answer: an assistant answer
 empty or a placeholder after cleaning; echo_answer: the last answer only repeats the last question).
 ``Options.length`` is a :class:`.length.Length` (None: no limit). A record of no known shape raises
@@ -157,6 +159,11 @@ class Cleaner:
                 text, changed = clean_text(text, self.text_rules)
                 for rule, n in changed.items():
                     counts[rule] = counts.get(rule, 0) + n
+                if changed and "privacy" in rules:  # junk can hide data: 138\u200b1234 5678, 患者<b>王某</b>
+                    text, found = mask(text)
+                    for span in found:
+                        spans.append((f"{name} (after cleaning)", span))
+                        counts[f"privacy:{span.type}"] = counts.get(f"privacy:{span.type}", 0) + 1
             container[key] = text
         answers, question = dialogue(record)
         if "empty_answer" in rules:

@@ -53,3 +53,13 @@ def test_the_length_rule_runs_last_on_the_cleaned_text():
     assert result.counts == {"punct": 1, "over_long": 1, "truncated": 1}
     dropped = Cleaner(Options(length=Length(lambda record: 99, 8, "drop"))).clean({"instruction": "q", "output": "答"})
     assert dropped.records == [] and dropped.dropped == "too_long"
+
+
+def test_personal_data_hidden_by_junk_is_masked_after_the_junk_is_gone():
+    result = Cleaner().clean({"instruction": "我的电话138\u200b12345678，患者<b>王建国</b>", "output": "好的。"})
+    assert result.records == [{"instruction": "我的电话[电话]，患者[姓名]", "output": "好的。"}]
+    assert result.counts["privacy:电话"] == result.counts["privacy:姓名"] == 1
+    assert [(field, span.type, span.text) for field, span in result.spans] == [
+        ("instruction (after cleaning)", "电话", "13812345678"), ("instruction (after cleaning)", "姓名", "王建国")]
+    only_privacy = Cleaner(Options(rules=frozenset({"privacy"}))).clean({"instruction": "电话138\u200b12345678", "output": "好"})
+    assert only_privacy.records[0]["instruction"] == "电话138\u200b12345678"  # no junk rule: the text stays as read
