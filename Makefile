@@ -30,7 +30,7 @@ test: setup
 # every benchmark runs even when an earlier one misses a target (it prints NOT MET and exits 1); the
 # status is 1 when any missed
 bench: setup
-	@status=0; for bench in convert eval retrieval kb judge stats; do \
+	@status=0; for bench in convert eval retrieval kb judge stats clean; do \
 	  $(PY) benchmarks/$${bench}_bench.py || status=1; done; exit $$status
 
 # the repo's dataset_info.json is generated from converter metadata, never edited by hand
