@@ -298,10 +298,14 @@ class _Passes:
         row = self.stream.skip_row(index, ordinal, location, data)
         self.run.skip("train", reason, self.stream.parts[index].path, row)
 
-    def count_reads(self) -> None:
-        """The reads and read skips, counted once."""
+    def add_reads(self) -> None:
+        """The records the workers read, and --clean's changes to them, into the training tally."""
         self.run.tallies["train"].read += self.stream.reads
         self.run.tallies["train"].cleaned.update(self.stream.cleaned)
+
+    def count_reads(self) -> None:
+        """The reads and read skips, counted once."""
+        self.add_reads()
         for index, _, _, meta, _ in self.stream.batches(None, False):
             for _, reason, ordinal, location, data in meta[0] if meta else ():
                 self.skip(index, reason, ordinal, location, data)
@@ -312,8 +316,7 @@ class _Passes:
         use_val = bool(self.val_keys)
         self.counted.update({"reads": True, "test items": True, "val items": use_val})
         if count["reads"]:
-            self.run.tallies["train"].read += self.stream.reads
-            self.run.tallies["train"].cleaned.update(self.stream.cleaned)
+            self.add_reads()
         test, val, held_out, val_held_out = self.test_keys, self.val_keys, self.held_out, self.val_held_out
         members = array("q")
         plain = not (test or use_val or held_out)
