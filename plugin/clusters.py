@@ -13,7 +13,7 @@ and the clustered sign-flip test.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import beta, t
+from scipy.special import betaincinv, stdtrit  # scipy.stats' beta.ppf / t.ppf, without its 1.5 s import
 
 from .statistics import CONFIDENCE, unit_count
 
@@ -77,9 +77,9 @@ def korn_graubard(values: np.ndarray, units: np.ndarray, confidence: float = CON
         effective = min(float(n), rate * (1 - rate) / variance) if variance > 0 else float(n)
         if n > 1:
             tail = 1 - round((1 - confidence) / 2, 12)
-            effective *= (float(t.ppf(tail, n - 1)) / float(t.ppf(tail, clusters - 1))) ** 2
+            effective *= (float(stdtrit(n - 1, tail)) / float(stdtrit(clusters - 1, tail))) ** 2
     tail = round((1 - confidence) / 2, 12)
     x = rate * effective
-    lo = 0.0 if rate == 0 else float(beta.ppf(tail, x, effective - x + 1))
-    hi = 1.0 if rate == 1 else float(beta.ppf(1 - tail, x + 1, effective - x))
+    lo = 0.0 if rate == 0 else float(betaincinv(x, effective - x + 1, tail))
+    hi = 1.0 if rate == 1 else float(betaincinv(x + 1, effective - x, 1 - tail))
     return lo, hi
