@@ -15,8 +15,10 @@ setup: $(VENV)/.synced
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(SYSTEM) python3 -m pip install --quiet uv
-	@echo "uv sync --frozen --python 3.11"
-	@$(UV) sync --frozen --python 3.11
+	@echo "uv sync --frozen --python 3.11 --compile-bytecode"
+	@# bytecode written once here (a minute): with PYTHONDONTWRITEBYTECODE set, as on CI, every `lfd` or
+	@# `llamafactory-cli` process would otherwise compile transformers from source again (10 s -> 24 s each)
+	@$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
 
 demo: setup

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "judge"))
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
-from board_process import free_port, running_board  # noqa: E402
+from board_process import free_port  # noqa: E402
 from scripted_judge import MODEL, error, scripted_judge  # noqa: E402
 
 # a blank line (not a record), a phone number (masked before it is sent), a repeat (never asked)
@@ -154,16 +154,11 @@ def test_endpoint_failures_are_one_line_and_the_cache_keeps_what_finished(lfd, t
     assert script.posts == 2  # only the ones left
 
 
-def test_a_real_llamafactory_api_answers_and_each_record_names_its_teacher(lfd, tmp_path, tiny_model):
+def test_a_real_llamafactory_api_answers_and_each_record_names_its_teacher(lfd, tmp_path, tiny_api):
     source = questions(tmp_path)
-    port, log = free_port(), tmp_path / "api.log"
-    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(ROOT / "recipes" / "med_lora_serve.yaml"),
-               f"model_name_or_path={tiny_model}", "adapter_name_or_path=null", "max_new_tokens=16"]
-    env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "CUDA_VISIBLE_DEVICES": ""}
-    with running_board(command, ROOT, env, log, port, timeout=240, path="v1/models") as url:
-        with urllib.request.urlopen(f"{url}v1/models", timeout=30) as answer:
-            served = json.load(answer)["data"][0]["id"]
-        code, _, err = lfd("distill", source, "--api-base", f"{url}v1", "--out-dir", tmp_path / "out")
+    with urllib.request.urlopen(f"{tiny_api}/models", timeout=30) as answer:
+        served = json.load(answer)["data"][0]["id"]
+    code, _, err = lfd("distill", source, "--api-base", tiny_api, "--out-dir", tmp_path / "out")
     assert "Traceback" not in err
     replies = [json.loads(line) for cache in (tmp_path / "lfd-cache" / "distill").glob("*.jsonl")
                for line in cache.read_text(encoding="utf-8").splitlines()]
@@ -177,8 +172,9 @@ def test_a_real_llamafactory_api_answers_and_each_record_names_its_teacher(lfd, 
         assert "empty answer: 5, repeated question (the first is kept): 1" in err
         assert all(not r["text"].strip() for r in replies)
         assert not (tmp_path / "out" / "distill_train.jsonl").exists()
-    # the server is gone: naming its model, the rerun answers from the cache alone, to the same end
-    again, _, rerun = lfd("distill", source, "--api-base", f"{url}v1", "--model", served, "--out-dir", tmp_path / "out")
+    # no server behind the endpoint: naming the model, the rerun answers from the cache alone, to the same end
+    gone = f"http://127.0.0.1:{free_port()}/v1"
+    again, _, rerun = lfd("distill", source, "--api-base", gone, "--model", served, "--out-dir", tmp_path / "out")
     assert (again, rerun) == (code, err) or f"5 requests to {served}: 0 sent, 5 from the cache" in rerun, rerun
 
 

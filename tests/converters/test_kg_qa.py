@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "judge"))
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
-from board_process import free_port, running_board  # noqa: E402
+from board_process import free_port  # noqa: E402
 from scripted_judge import MODEL, error, scripted_judge  # noqa: E402
 
 TRIPLES = "head,relation,tail\n肝癌,药物治疗,索拉非尼\n肝癌,症状,肝区疼痛\n高血压,药物治疗,氨氯地平\n糖尿病,药物治疗,二甲双胍\n"
@@ -113,15 +113,10 @@ def test_endpoint_failures_are_one_line_and_the_cache_keeps_what_finished(lfd, t
     assert script.posts == 1  # only the one left
 
 
-def test_a_real_llamafactory_api_answers_nonsense_that_never_becomes_data(lfd, tmp_path, tiny_model):
+def test_a_real_llamafactory_api_answers_nonsense_that_never_becomes_data(lfd, tmp_path, tiny_api):
     source = tmp_path / "kg.csv"
     source.write_text(TRIPLES, encoding="utf-8")
-    port, log = free_port(), tmp_path / "api.log"
-    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(ROOT / "recipes" / "med_lora_serve.yaml"),
-               f"model_name_or_path={tiny_model}", "adapter_name_or_path=null", "max_new_tokens=16"]
-    env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "CUDA_VISIBLE_DEVICES": ""}
-    with running_board(command, ROOT, env, log, port, timeout=240, path="v1/models") as url:
-        code, _, err = lfd("synth", source, "--api-base", f"{url}v1", "--out-dir", tmp_path / "out")
+    code, _, err = lfd("synth", source, "--api-base", tiny_api, "--out-dir", tmp_path / "out")
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "no usable train records" in err and "unparseable reply" in err
     assert not (tmp_path / "out" / "kg_qa_train.jsonl").exists()

@@ -2,28 +2,16 @@
 nonsense, so every verdict is unparseable, counted and shown; the command still ends well, with no score."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
-from board_process import free_port, running_board  # noqa: E402
-
-SERVE = ROOT / "recipes" / "pharma_lora_serve.yaml"
 QWEN = "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory, tiny_model, tiny_adapter):
-    """`llamafactory-cli api` with the tiny model and adapter, short replies, on 127.0.0.1 (started and stopped here)."""
-    port, log = free_port(), tmp_path_factory.mktemp("judge-api") / "api.log"
-    overrides = [f"model_name_or_path={tiny_model}", f"adapter_name_or_path={tiny_adapter}", "max_new_tokens=12"]
-    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(SERVE), *overrides]
-    env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "CUDA_VISIBLE_DEVICES": ""}
-    with running_board(command, ROOT, env, log, port, timeout=240, path="v1/models") as url:
-        yield f"{url}v1"
+@pytest.fixture
+def api(tiny_adapter_api):
+    """`llamafactory-cli api` with the tiny model and adapter, 12 new tokens, on 127.0.0.1 (tests/conftest.py)."""
+    return tiny_adapter_api
 
 
 def test_a_real_server_with_nonsense_replies_gives_unparseable_counts_and_no_score(lfd, api, tmp_path):

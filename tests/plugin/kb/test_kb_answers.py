@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
-from board_process import free_port, running_board  # noqa: E402
+from board_process import free_port  # noqa: E402
 
 SAMPLE = ROOT / "data" / "samples" / "pharma"
 SERVE = ROOT / "recipes" / "pharma_lora_serve.yaml"
@@ -29,19 +29,15 @@ def home(tmp_path_factory):
     return home
 
 
-@pytest.fixture(scope="module")
-def overrides(tiny_model, tiny_adapter):
-    return [f"model_name_or_path={tiny_model}", f"adapter_name_or_path={tiny_adapter}", "max_new_tokens=12"]
+@pytest.fixture
+def overrides(tiny_adapter_serve):
+    return tiny_adapter_serve[1]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory, overrides):
-    """`llamafactory-cli api recipes/pharma_lora_serve.yaml` with the tiny model and adapter, on 127.0.0.1."""
-    port, log = free_port(), tmp_path_factory.mktemp("api") / "api.log"
-    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(SERVE), *overrides]
-    env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "CUDA_VISIBLE_DEVICES": ""}
-    with running_board(command, ROOT, env, log, port, timeout=240, path="v1/models") as url:
-        yield f"{url}v1"
+@pytest.fixture
+def api(tiny_adapter_api):
+    """`llamafactory-cli api recipes/pharma_lora_serve.yaml` with the tiny model and adapter (tests/conftest.py)."""
+    return tiny_adapter_api
 
 
 def test_ask_through_a_real_llamafactory_api_and_in_process_give_the_same_greedy_answer(lfd, home, api, overrides):
