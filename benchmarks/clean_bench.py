@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from stats_bench import synthetic_records
+from targets import report
 
 FLAT_MEMORY = 1.25  # peak RSS at all records / at an eighth of them, without --near-dup
 NAMES = ("王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴强")
@@ -194,10 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"lfd clean's memory is flat: peak at all records ≤ {FLAT_MEMORY}× at an eighth ({flat:.2f}×)",
          flat <= FLAT_MEMORY),
     ]
-    print()
-    for text, met in checks:
-        print(f"{'met    ' if met else 'NOT MET'}  {text}")
-    return 0 if all(met for _, met in checks) else 1
+    return report(checks)
 
 
 if __name__ == "__main__":

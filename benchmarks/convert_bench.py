@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+from targets import report
+
 SPEEDUP_TARGET = 2.0
 RSS_TARGET_MB = 300
 VENV_BIN = Path(sys.executable).parent
@@ -258,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.records.split(",")]
     only = args.only or ["options", "csv"]
-    table = {}
+    table, checks = {}, []
     for records in sizes:
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
             work = Path(tmp)
@@ -288,13 +290,12 @@ def main(argv: list[str] | None = None) -> int:
                 if lines_of(work / "lfd_csv" / "med_dialog_train.jsonl") != lines_of(work / "pandas.jsonl"):
                     raise SystemExit("the CSV conversions wrote different numbers of records")
             if "plain" in only:
-                plain(work, source, records, env, args.skip_datasets)
-    report(table, sizes)
-    return 0
+                checks += plain(work, source, records, env, args.skip_datasets)
+    return report(table_checks(table, sizes) + checks)
 
 
-def report(table: dict, sizes: list[int]) -> None:
-    """The records/s, peak RSS and the targets of each comparison."""
+def table_checks(table: dict, sizes: list[int]) -> list[tuple[str, bool]]:
+    """Prints the records/s and peak RSS of each comparison; its targets, checked."""
     print()
     print(f"{'':28}{'records':>9}{'lfd rec/s':>12}{'seed rec/s':>12}{'ratio':>7}{'lfd MB':>8}{'seed MB':>9}")
     for (kind, records), result in sorted(table.items()):
@@ -302,20 +303,21 @@ def report(table: dict, sizes: list[int]) -> None:
         name = "README --limit/--test-size" if kind == "options" else "Toyhom CSVs vs pandas"
         print(f"{name:28}{records:9}{ours:12,.0f}{seed:12,.0f}{ours / seed:7.2f}{our_rss:8.0f}{seed_rss:9.0f}")
     big, small = max(sizes), min(sizes)
+    checks = []
     for kind, target in (("options", OPTIONS_TARGET), ("csv", CSV_TARGET)):
         if (kind, big) not in table:
             continue
         (ours, rss, *_), (seed, *_) = table[kind, big]["lfd"], table[kind, big]["seed"]
         flat = rss < 1.25 * table[kind, small]["lfd"][1] + 10 if small != big else None
         met = ours / seed >= target and flat is not False and (kind != "options" or rss < OPTIONS_RSS_MB)
-        print(f"target {kind} at {big}: >= {target:g}x ({ours / seed:.2f}x)"
-              + (f", peak RSS < {OPTIONS_RSS_MB} MB ({rss:.0f} MB)" if kind == "options" else "")
-              + (f", flat from {small} ({table[kind, small]['lfd'][1]:.0f} -> {rss:.0f} MB)" if flat is not None else
-                 " (flatness needs two sizes)")
-              + f" -> {'met' if met else 'not met'}")
+        checks.append((f"{kind} at {big}: >= {target:g}x the seed's way ({ours / seed:.2f}x)"
+                       + (f", peak RSS < {OPTIONS_RSS_MB} MB ({rss:.0f} MB)" if kind == "options" else "")
+                       + (f", flat from {small} ({table[kind, small]['lfd'][1]:.0f} -> {rss:.0f} MB)"
+                          if flat is not None else " (flatness needs two sizes)"), met))
+    return checks
 
 
-def plain(work: Path, source: Path, records: int, env: dict, skip_datasets: bool) -> None:
+def plain(work: Path, source: Path, records: int, env: dict, skip_datasets: bool) -> list[tuple[str, bool]]:
     """The earlier comparison without options: (a) lfd, (b) the seed's json.load + jsonlines, (c) datasets."""
     size_mb = source.stat().st_size / 1e6
     runs = {
@@ -343,14 +345,11 @@ def plain(work: Path, source: Path, records: int, env: dict, skip_datasets: bool
     print(f"{'':34}{'records/s':>12}{'peak RSS MB':>14}{'seconds':>10}{'CPU s':>8}")
     for label, (rate, rss, seconds, cpu) in results.items():
         print(f"{label:34}{rate:12,.0f}{rss:14,.0f}{seconds:10.1f}{cpu:8.1f}")
-    print()
     (ours, our_rss, *_), (seed, seed_rss, *_) = results["(a) lfd convert med_dialog"], results["(b) seed: json.load + jsonlines"]
     speedup = ours / seed
-    print(f"target records/s >= {SPEEDUP_TARGET:g}x the seed's: {speedup:.2f}x -> "
-          f"{'met' if speedup >= SPEEDUP_TARGET else 'not met'}")
-    flat = our_rss < RSS_TARGET_MB and seed_rss > size_mb
-    print(f"target peak RSS < {RSS_TARGET_MB} MB while the seed's grows with the file ({size_mb:.0f} MB): "
-          f"{our_rss:.0f} MB vs the seed's {seed_rss:.0f} MB -> {'met' if flat else 'not met'}")
+    return [(f"plain at {records}: records/s >= {SPEEDUP_TARGET:g}x the seed's ({speedup:.2f}x)", speedup >= SPEEDUP_TARGET),
+            (f"plain at {records}: peak RSS < {RSS_TARGET_MB} MB while the seed's grows with the file ({size_mb:.0f} MB): "
+             f"{our_rss:.0f} MB vs the seed's {seed_rss:.0f} MB", our_rss < RSS_TARGET_MB and seed_rss > size_mb)]
 
 
 def _ends(source: Path) -> list[dict]:

@@ -26,6 +26,7 @@ from llamafactory_domains.evaluators.base import Prediction
 from llamafactory_domains.evaluators.bertscore import BertScore
 from llamafactory_domains.evaluators.bleu_zh import BleuZh
 from llamafactory_domains.evaluators.rouge_zh import RougeZh, units
+from targets import report
 
 SPEEDUP_TARGET = 1.3
 SIMILARITY_TARGET = 1.0  # rouge_zh + bleu_zh against ComputeSimilarity: at least as fast
@@ -191,10 +192,7 @@ def main(argv=None) -> int:
     for name, seconds, reference in rows:
         ratio = f"{reference / seconds:8.2f}×" if reference else ""
         print(f"{name:<40} {seconds:9.2f} {len(items) / seconds:9.1f} {ratio:>9}")
-    print()
-    for text, met in checks:
-        print(f"{'met    ' if met else 'NOT MET'}  {text}")
-    return 0 if all(met for _, met in checks) else 1
+    return report(checks)
 
 
 if __name__ == "__main__":

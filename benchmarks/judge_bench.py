@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "judge"))
 
 from scripted_judge import scripted_judge, sus  # noqa: E402
+from targets import report  # noqa: E402
 
 from llamafactory_domains.plugin.endpoint import Endpoint  # noqa: E402
 from llamafactory_domains.plugin.judge.prompts import load_template  # noqa: E402
@@ -63,7 +64,7 @@ def main() -> int:
     (_, slow, _), (_, fast, _) = rows
     print(f"speed-up at concurrency {args.concurrency} vs 1: {slow / fast:.2f}x "
           f"(ideal {args.concurrency}x; latency {args.latency * 1000:.0f} ms per request)")
-    return 0 if sent == 0 else 1
+    return report([(f"a rerun on the cache sends no request ({sent} sent)", sent == 0)])
 
 
 if __name__ == "__main__":

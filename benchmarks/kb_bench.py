@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from retrieval_bench import first_hit, held_out  # noqa: E402
+from targets import report  # noqa: E402
 
 from llamafactory_domains.plugin.retrieval import (  # noqa: E402
     Bm25Index,
@@ -351,13 +352,12 @@ def main(argv=None) -> int:
         print(f"{row['retriever']} vs langchain: latency median {row['ms median'] / chain['ms median']:.2f}x, "
               f"p95 {row['ms p95'] / chain['ms p95']:.2f}x, batched q/s {row['q/s batched'] / chain['q/s batched']:.2f}x, "
               f"build {row['build s'] / chain['build s']:.2f}x, {key} {row[key] - chain[key]:+.3f}")
-    met = dense["ms median"] <= DENSE_TARGET * chain["ms median"]
-    print(f"target dense median latency <= {DENSE_TARGET:g}x langchain's: {dense['ms median']:.2f} vs {chain['ms median']:.2f} ms "
-          f"-> {'met' if met else 'not met'}")
-    met = bm25["ms median"] <= chain["ms median"] and bm25[key] >= chain[key]
-    print(f"target BM25 faster per question and {key} >= langchain's: {bm25['ms median']:.2f} vs "
-          f"{chain['ms median']:.2f} ms, {bm25[key]:.3f} vs {chain[key]:.3f} -> {'met' if met else 'not met'}")
-    return 0
+    return report([
+        (f"dense median latency <= {DENSE_TARGET:g}x langchain's: {dense['ms median']:.2f} vs {chain['ms median']:.2f} ms",
+         dense["ms median"] <= DENSE_TARGET * chain["ms median"]),
+        (f"BM25 faster per question and {key} >= langchain's: {bm25['ms median']:.2f} vs {chain['ms median']:.2f} ms, "
+         f"{bm25[key]:.3f} vs {chain[key]:.3f}", bm25["ms median"] <= chain["ms median"] and bm25[key] >= chain[key]),
+    ])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from llamafactory_domains.plugin.commands import stats
 from llamafactory_domains.plugin.io.json_lines import read_json_lines
+from targets import report
 
 SPEEDUP_TARGET = 10.0
 REAL_TOKENIZERS = ("models/Qwen2.5-7B-Instruct", "models/Qwen2.5-0.5B-Instruct")
@@ -152,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         ("summary identical to the seed loop's", result == stats.summary(baseline)),
         (f"lfd stats ≥ {SPEEDUP_TARGET:g}× the seed loop ({speedup:.2f}×)", speedup >= SPEEDUP_TARGET),
     ]
-    print()
-    for text, met in checks:
-        print(f"{'met    ' if met else 'NOT MET'}  {text}")
-    return 0 if all(met for _, met in checks) else 1
+    return report(checks)
 
 
 if __name__ == "__main__":
