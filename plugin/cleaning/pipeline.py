@@ -159,7 +159,7 @@ class Cleaner:
                 text, changed = clean_text(text, self.text_rules)
                 for rule, n in changed.items():
                     counts[rule] = counts.get(rule, 0) + n
-                if changed and "privacy" in rules:  # junk can hide data: 138\u200b1234 5678, 患者<b>王某</b>
+                if changed and "privacy" in rules:  # junk can hide data: 138<b>1234</b>5678, 患者<b>王建国</b>
                     text, found = mask(text)
                     for span in found:
                         spans.append((f"{name} (after cleaning)", span))

@@ -23,6 +23,9 @@
   names (王某, 张某某) are left as they are. A surname in a medical term (王氏保赤丸, 李斯特菌, 张力,
   高血压, 黄疸, 白细胞) is no name: only these patterns make one.
 
+Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are looked through: ``138\u200b12345678`` is a phone
+number whether or not the ``zero_width`` rule removes them, and the placeholder replaces them with it.
+
 Placeholders are not numbered by default: every name is ``[姓名]``, so the same entity has the same
 placeholder everywhere and the text says nothing about how many people a record names. ``numbered=True``
 with one ``seen`` dict per record numbers them instead (``[姓名1]``, ``[姓名2]``: the same string keeps its
@@ -228,13 +231,24 @@ def _candidates(text: str):
                 yield "姓名", *found
 
 
+INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")  # the zero-width characters junk.zero_width removes
+
+
 def find(text: str) -> list[Span]:
-    """The spans :func:`mask` replaces, in text order; none overlap (an earlier rule wins)."""
-    taken: list[Span] = []
-    for kind, start, end in _candidates(text):
-        if start < end and not any(start < s.end and s.start < end for s in taken):
-            taken.append(Span(kind, start, end, text[start:end]))
-    return sorted(taken, key=lambda s: s.start)
+    """The spans :func:`mask` replaces, in text order; none overlap (an earlier rule wins). They are found in the
+    text without its zero-width characters and given in ``text``, the invisible ones inside included.
+
+    >>> [(s.start, s.end, s.text) for s in find("电话138\u200b1234\ufeff5678")]
+    [(2, 15, '138\u200b1234\ufeff5678')]
+    """
+    visible = INVISIBLE.sub("", text)
+    at = range(len(text)) if len(visible) == len(text) else [i for i, c in enumerate(text) if not INVISIBLE.match(c)]
+    taken: list[tuple[str, int, int]] = []
+    for kind, start, end in _candidates(visible):
+        if start < end and not any(start < e and s < end for _, s, e in taken):
+            taken.append((kind, start, end))
+    return sorted((Span(kind, at[start], at[end - 1] + 1, text[at[start]:at[end - 1] + 1]) for kind, start, end in taken),
+                  key=lambda s: s.start)
 
 
 def mask(text: str, numbered: bool = False, seen: dict | None = None) -> tuple[str, list[Span]]:
@@ -247,7 +261,7 @@ def mask(text: str, numbered: bool = False, seen: dict | None = None) -> tuple[s
     for span in spans:
         label = span.type
         if numbered:
-            key = (span.type, span.text)
+            key = (span.type, INVISIBLE.sub("", span.text))
             if key not in seen:
                 seen[key] = 1 + sum(1 for kind, _ in seen if kind == span.type)
             label = f"{span.type}{seen[key]}"

@@ -56,10 +56,19 @@ def test_the_length_rule_runs_last_on_the_cleaned_text():
 
 
 def test_personal_data_hidden_by_junk_is_masked_after_the_junk_is_gone():
-    result = Cleaner().clean({"instruction": "我的电话138\u200b12345678，患者<b>王建国</b>", "output": "好的。"})
+    result = Cleaner().clean({"instruction": "我的电话138<b>1234</b>5678，患者<b>王建国</b>", "output": "好的。"})
     assert result.records == [{"instruction": "我的电话[电话]，患者[姓名]", "output": "好的。"}]
     assert result.counts["privacy:电话"] == result.counts["privacy:姓名"] == 1
     assert [(field, span.type, span.text) for field, span in result.spans] == [
         ("instruction (after cleaning)", "电话", "13812345678"), ("instruction (after cleaning)", "姓名", "王建国")]
-    only_privacy = Cleaner(Options(rules=frozenset({"privacy"}))).clean({"instruction": "电话138\u200b12345678", "output": "好"})
-    assert only_privacy.records[0]["instruction"] == "电话138\u200b12345678"  # no junk rule: the text stays as read
+
+
+def test_a_number_split_by_zero_width_characters_is_masked_with_or_without_the_zero_width_rule():
+    result = Cleaner().clean({"instruction": "我的电话138\u200b12345678，患者王\u200b建国", "output": "好的。"})
+    assert result.records == [{"instruction": "我的电话[电话]，患者[姓名]", "output": "好的。"}]
+    assert [(field, span.type, span.text) for field, span in result.spans] == [
+        ("instruction", "电话", "138\u200b12345678"), ("instruction", "姓名", "王\u200b建国")]
+    only_privacy = Cleaner(Options(rules=frozenset({"privacy"}))).clean(
+        {"instruction": "电话138\u200b12345678\u200b。", "output": "好"})
+    assert only_privacy.records[0]["instruction"] == "电话[电话]\u200b。"  # no junk rule: the rest stays as read
+    assert only_privacy.counts == {"privacy:电话": 1}
