@@ -16,7 +16,8 @@ where) and asked through plugin/endpoint.py (``--concurrency`` at once, retried,
 cleaned too and written as alpaca ``{instruction, input, output, teacher}`` (the teacher model's
 name; LLaMA-Factory ignores the extra key). Dropped, by reason: an empty question, a repeated
 question (the first is kept, compared normalized), an empty answer, a refusal (:func:`is_refusal`),
-an answer cut off at ``--max-tokens`` (its completion used every token allowed) and a request the
+an answer cut off at ``--max-tokens`` (its completion used every token allowed), one the server cut off
+at its own limit (``finish_reason`` ``length``) and a request the
 endpoint answered with an error of its own (a 4xx). The notes after the summary count the requests,
 tokens and masked spans. `lfd distill QUESTIONS...` is `lfd convert distill QUESTIONS...`.
 """
@@ -59,6 +60,7 @@ REPEATED = "repeated question (the first is kept)"
 EMPTY_ANSWER = "empty answer"
 REFUSAL = "refusal (the teacher declined to answer)"
 TRUNCATED = "answer cut off at --max-tokens"
+CUT_BY_SERVER = "answer cut off by the server (finish_reason: length)"
 NO_ANSWER = "no answer (the endpoint answered an error for this request)"
 
 
@@ -173,7 +175,8 @@ class Distill(Converter):
                  "(default: a Chinese instruction to answer professionally)")
         add("--system", metavar="TEXT", help="a system message sent before each question (default: none)")
         add("--max-tokens", metavar="N", help="longest answer asked for, in tokens; an answer using all of them is "
-                                              "dropped as cut off (default: the server's limit)")
+                                              "dropped as cut off, as is one the server cut off at its own limit "
+                                              "(default: the server's limit)")
         add_teacher_arguments(add, "distill", "the endpoint's model (default: the first it lists); kept as each "
                                               "record's teacher")
 
@@ -283,6 +286,8 @@ class Distill(Converter):
                 reason = EMPTY_ANSWER
             elif self.max_tokens and result.completion_tokens >= self.max_tokens:
                 reason = TRUNCATED
+            elif result.finish_reason == "length":
+                reason = CUT_BY_SERVER
             elif is_refusal(answer):
                 reason = REFUSAL
             else:

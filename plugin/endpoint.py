@@ -15,7 +15,7 @@ thread pool of ``concurrency`` workers and returns one :class:`Result` per reque
   model (404) is a UserError at once; another 4xx (e.g. a prompt over the server's context) is that
   item's ``Result.error``, not retried, not cached. A server that cannot be reached at all (connection
   refused) is a UserError at once: "cannot reach URL; start the server … or fix --api-base".
-- **Cache**: a JSONL file, one line per finished request: ``{"hash", "key", "text", "usage"}``, the hash
+- **Cache**: a JSONL file, one line per finished request: ``{"hash", "key", "text", "usage", "finish_reason"}``, the hash
   being SHA-256 of (model, messages, temperature, max_tokens). Each line is appended and flushed as its
   answer arrives, so an interrupted run (Ctrl-C, a crash, a failing server) resumes with what is left
   and a rerun sends nothing. Failures are never cached; an unreadable line (a torn last line) is ignored.
@@ -67,6 +67,7 @@ class Result:
     cached: bool
     prompt_tokens: int
     completion_tokens: int
+    finish_reason: str | None = None  # the server's: "stop", "length" (cut off at a token limit), ...
 
 
 class Fatal(Exception):
@@ -193,7 +194,8 @@ class Endpoint:
         self.cached += 1
         self.tokens["prompt"] += prompt
         self.tokens["completion"] += completion
-        return Result(request.key, entry["text"], None, True, prompt, completion)
+        finish = entry.get("finish_reason") if isinstance(entry.get("finish_reason"), str) else None
+        return Result(request.key, entry["text"], None, True, prompt, completion, finish)
 
     def _bar(self, total: int, done: int, label: str):
         if not sys.stderr.isatty() or not total:
@@ -242,28 +244,28 @@ class Endpoint:
 
     def _finish(self, future, digest: str, requests, waiting, results, handle, bar) -> None:
         try:
-            text, prompt, completion, error = future.result()
+            text, prompt, completion, finish, error = future.result()
         except Stopped:
             return
         except Fatal as err:
             raise UserError(str(err)) from None
         if error is None and handle is not None:
             line = {"hash": digest, "key": requests[waiting[digest][0]].key, "text": text,
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion}}
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion}, "finish_reason": finish}
             handle.write(escape_surrogates(json.dumps(line, ensure_ascii=False)) + "\n")
             handle.flush()
         for number, index in enumerate(waiting[digest]):
             shared = number > 0  # the same request twice in one run: asked once
             results[index] = Result(requests[index].key, text, error, shared and error is None,
-                                    prompt, completion)
+                                    prompt, completion, finish)
             self.tokens["prompt"] += prompt
             self.tokens["completion"] += completion
         if bar is not None:
             bar.update(len(waiting[digest]))
             bar.set_postfix_str(self._token_text())
 
-    def _one(self, request: Request) -> tuple[str | None, int, int, str | None]:
-        """(text, prompt tokens, completion tokens, error) of one request, retried; Fatal ends the run."""
+    def _one(self, request: Request) -> tuple[str | None, int, int, str | None, str | None]:
+        """(text, prompt tokens, completion tokens, finish reason, error) of one request, retried; Fatal ends the run."""
         import openai
 
         options = {"max_tokens": request.max_tokens} if request.max_tokens else {}
@@ -275,13 +277,14 @@ class Endpoint:
             done = self._with_retries(request.key, lambda: self.client.chat.completions.create(
                 model=self.model, messages=request.messages, temperature=request.temperature, **options))
         except openai.APIStatusError as err:  # a 4xx of this request alone: its error, not retried
-            return None, 0, 0, f"answered {err.status_code} ({detail_of(err)})"
+            return None, 0, 0, None, f"answered {err.status_code} ({detail_of(err)})"
         if not done.choices:
-            return None, 0, 0, "answered with no choices"
+            return None, 0, 0, None, "answered with no choices"
         usage = done.usage
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0) if usage else 0
         completion = int(getattr(usage, "completion_tokens", 0) or 0) if usage else 0
-        return done.choices[0].message.content or "", prompt, completion, None
+        finish = done.choices[0].finish_reason
+        return done.choices[0].message.content or "", prompt, completion, finish if isinstance(finish, str) else None, None
 
     def _with_retries(self, what: str, call):
         """``call()`` tried 1 + retries times; raises Fatal (or a UserError outside a run) when it gives up."""

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "judge"))
 sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
 from board_process import free_port  # noqa: E402
-from scripted_judge import MODEL, error, scripted_judge  # noqa: E402
+from scripted_judge import MODEL, Cut, error, scripted_judge  # noqa: E402
 
 # a blank line (not a record), a phone number (masked before it is sent), a repeat (never asked)
 QUESTIONS = "头痛怎么办？\n我的电话是13812345678，发烧怎么办？\n\n失眠怎么办？\n咳嗽怎么办？\n头痛怎么办?\n腹泻怎么办？\n"
@@ -129,6 +129,25 @@ def test_an_answer_using_every_token_allowed_is_cut_off(lfd, tmp_path):
         code, _, err = lfd("distill", source, "--api-base", url, "--max-tokens", "6", "--out-dir", tmp_path / "b")
         assert code == 0, err
         assert script.posts == 2  # another max_tokens is another request
+
+
+def test_an_answer_the_server_cut_off_at_its_own_limit_is_dropped_then_and_from_the_cache(lfd, tmp_path):
+    source = questions(tmp_path, "头痛怎么办？\n失眠怎么办？\n")
+
+    def cut_one(prompt, number):  # finish_reason "length": cut at the server's limit, no --max-tokens asked
+        return Cut("多休息，必要") if question_in(prompt) == "头痛怎么办？" else "规律作息，睡前少用手机。"
+
+    with scripted_judge(cut_one) as (url, script):
+        code, _, err = lfd("distill", source, "--api-base", url, "--out-dir", tmp_path / "a",
+                           "--request-cache", tmp_path / "replies.jsonl")
+        assert code == 0, err
+        assert [r["instruction"] for r in lines(tmp_path / "a" / "distill_train.jsonl")] == ["失眠怎么办？"]
+        assert "skipped 1: answer cut off by the server (finish_reason: length)" in err, err
+        code, _, rerun = lfd("distill", source, "--api-base", url, "--out-dir", tmp_path / "b",
+                             "--request-cache", tmp_path / "replies.jsonl")
+        assert code == 0 and script.posts == 2, rerun  # the rerun sends nothing: the cache kept the finish reason
+        assert "skipped 1: answer cut off by the server (finish_reason: length)" in rerun, rerun
+        assert lines(tmp_path / "b" / "distill_train.jsonl") == lines(tmp_path / "a" / "distill_train.jsonl")
 
 
 def test_endpoint_failures_are_one_line_and_the_cache_keeps_what_finished(lfd, tmp_path):

@@ -35,10 +35,18 @@ class Script:
                 self.in_flight -= 1
 
 
-def completion(text: str) -> dict:
+def completion(text: str, finish_reason: str = "stop") -> dict:
     return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+
+
+class Cut(str):
+    """A reply the server cut off at its own token limit (``finish_reason: "length"``)."""
+
+    @property
+    def text(self) -> str:
+        return str(self)
 
 
 def error(status: int, message: str, headers: dict | None = None):
@@ -58,6 +66,8 @@ def make_handler(script: Script):
             got = script.answer(body)
             if isinstance(got, tuple):
                 self.send(*got)
+            elif isinstance(got, Cut):
+                self.send(200, completion(got.text, "length"))
             else:
                 self.send(200, completion(got))
 
