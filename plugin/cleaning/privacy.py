@@ -49,6 +49,8 @@ import datetime
 import re
 from typing import NamedTuple
 
+from .junk import ZERO_WIDTH  # the zero-width characters the zero_width rule removes
+
 TYPES = ("身份证号", "电话", "邮箱", "银行卡号", "病历号", "地址", "姓名")
 
 
@@ -231,18 +233,15 @@ def _candidates(text: str):
                 yield "姓名", *found
 
 
-INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")  # the zero-width characters junk.zero_width removes
-
-
 def find(text: str) -> list[Span]:
     """The spans :func:`mask` replaces, in text order; none overlap (an earlier rule wins). They are found in the
     text without its zero-width characters and given in ``text``, the invisible ones inside included.
 
-    >>> [(s.start, s.end, s.text) for s in find("电话138\u200b1234\ufeff5678")]
-    [(2, 15, '138\u200b1234\ufeff5678')]
+    >>> [(s.start, s.end, s.text) for s in find("电话138\\u200b1234\\ufeff5678")]
+    [(2, 15, '138\\u200b1234\\ufeff5678')]
     """
-    visible = INVISIBLE.sub("", text)
-    at = range(len(text)) if len(visible) == len(text) else [i for i, c in enumerate(text) if not INVISIBLE.match(c)]
+    visible = ZERO_WIDTH.sub("", text)
+    at = range(len(text)) if len(visible) == len(text) else [i for i, c in enumerate(text) if not ZERO_WIDTH.match(c)]
     taken: list[tuple[str, int, int]] = []
     for kind, start, end in _candidates(visible):
         if start < end and not any(start < e and s < end for _, s, e in taken):
@@ -261,7 +260,7 @@ def mask(text: str, numbered: bool = False, seen: dict | None = None) -> tuple[s
     for span in spans:
         label = span.type
         if numbered:
-            key = (span.type, INVISIBLE.sub("", span.text))
+            key = (span.type, ZERO_WIDTH.sub("", span.text))
             if key not in seen:
                 seen[key] = 1 + sum(1 for kind, _ in seen if kind == span.type)
             label = f"{span.type}{seen[key]}"
