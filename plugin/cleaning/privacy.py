@@ -23,7 +23,7 @@
   names (王某, 张某某) are left as they are. A surname in a medical term (王氏保赤丸, 李斯特菌, 张力,
   高血压, 黄疸, 白细胞) is no name: only these patterns make one.
 
-Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are looked through: ``138\u200b12345678`` is a phone
+Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are looked through: ``138\\u200b12345678`` is a phone
 number whether or not the ``zero_width`` rule removes them, and the placeholder replaces them with it.
 
 Placeholders are not numbered by default: every name is ``[姓名]``, so the same entity has the same
