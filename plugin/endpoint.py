@@ -18,7 +18,8 @@ thread pool of ``concurrency`` workers and returns one :class:`Result` per reque
 - **Cache**: a JSONL file, one line per finished request: ``{"hash", "key", "text", "usage",
   "finish_reason"}``, the hash being SHA-256 of (model, messages, temperature, max_tokens). Each line
   is appended and flushed as its answer arrives, so an interrupted run (Ctrl-C, a crash, a failing
-  server) resumes with what is left and a rerun sends nothing. Failures are never cached; an unreadable line (a torn last line) is ignored.
+  server) resumes with what is left and a rerun sends nothing. Failures are never cached; an unreadable
+  line (a torn last line) is ignored.
 - **Counters** of the last :meth:`Endpoint.run`: ``sent`` (requests sent to the server, not from the
   cache), ``attempts`` (HTTP attempts, retries included), ``cached``, and ``tokens`` (prompt and
   completion totals, cached answers included).
