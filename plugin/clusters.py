@@ -13,7 +13,6 @@ and the clustered sign-flip test.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaincinv, stdtrit  # scipy.stats' beta.ppf / t.ppf, without its 1.5 s import
 
 from .statistics import CONFIDENCE, unit_count
 
@@ -60,6 +59,8 @@ def korn_graubard(values: np.ndarray, units: np.ndarray, confidence: float = CON
     >>> [round(end, 4) for end in korn_graubard(np.array([1., 0, 1, 0]), np.arange(4))]  # clopper_pearson(1.5, 3)
     [0.0387, 0.9613]
     """
+    from scipy.special import betaincinv, stdtrit  # scipy.stats' beta.ppf / t.ppf without its 1.5 s import
+
     values, units = np.asarray(values, dtype=float), np.asarray(units)
     n = len(values)
     if not n:

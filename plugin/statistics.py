@@ -45,7 +45,6 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-from scipy.special import betaincinv, ndtri  # scipy.stats' beta.ppf / norm.ppf, without its 1.5 s import
 
 from ..evaluators.base import Evaluator
 
@@ -104,6 +103,8 @@ def clopper_pearson(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     """
     if not 0 <= successes <= n or n <= 0:
         raise ValueError(f"need 0 <= successes <= n and n > 0, got {successes}/{n}")
+    from scipy.special import betaincinv  # scipy.stats' beta.ppf without its 1.5 s import; only when asked
+
     tail = round((1 - confidence) / 2, 12)
     lo = 0.0 if successes == 0 else float(betaincinv(successes, n - successes + 1, tail))
     hi = 1.0 if successes == n else float(betaincinv(successes + 1, n - successes, 1 - tail))
@@ -300,6 +301,8 @@ def agresti_min(up: int, down: int, n: int, confidence: float = CONFIDENCE) -> t
     """
     if min(up, down) < 0 or up + down > n:
         raise ValueError(f"need 0 <= up + down <= n, got {up} + {down} of {n}")
+    from scipy.special import ndtri  # scipy.stats' norm.ppf without its 1.5 s import; only when asked
+
     z = float(ndtri(1 - round((1 - confidence) / 2, 12)))
     centre = (up - down) / (n + 2)
     sd = math.sqrt((up + down + 1) - (up - down) ** 2 / (n + 2)) / (n + 2)
