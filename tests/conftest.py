@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 
@@ -64,19 +66,20 @@ def tiny_adapter(tiny_model, tmp_path_factory):
     return out
 
 
-def serving(tmp_path_factory, recipe: str, overrides: list[str]):
-    """`llamafactory-cli api recipes/RECIPE OVERRIDES...` on a free 127.0.0.1 port: yields its /v1 URL; stopped
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def serving(tmp_path_factory, recipe: Path, overrides: list[str]):
+    """`llamafactory-cli api RECIPE OVERRIDES...` on a free 127.0.0.1 port: yields its /v1 URL; stopped
     (its whole process group) when the session ends, whatever happened."""
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = RECIPES.parent
     sys.path.insert(0, str(root / "tests" / "plugin" / "commands"))
     from board_process import free_port, running_board
 
     port, log = free_port(), tmp_path_factory.mktemp("api") / "api.log"
-    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(root / "recipes" / recipe),
-               *overrides]
+    command = [str(Path(sys.executable).with_name("llamafactory-cli")), "api", str(recipe), *overrides]
     env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "CUDA_VISIBLE_DEVICES": ""}
     with running_board(command, root, env, log, port, timeout=240, path="v1/models") as url:
         yield f"{url}v1"
@@ -87,20 +90,18 @@ def tiny_api(tmp_path_factory, tiny_model):
     """The tiny model alone behind a real `llamafactory-cli api` (med_lora_serve.yaml, no adapter, 16 new tokens):
     a teacher that answers nonsense. One server for the session (each start costs ~15 s)."""
     overrides = [f"model_name_or_path={tiny_model}", "adapter_name_or_path=null", "max_new_tokens=16"]
-    yield from serving(tmp_path_factory, "med_lora_serve.yaml", overrides)
+    yield from serving(tmp_path_factory, RECIPES / "med_lora_serve.yaml", overrides)
 
 
 @pytest.fixture(scope="session")
 def tiny_adapter_serve(tiny_model, tiny_adapter):
     """(recipe, overrides) of the tiny model with its adapter as pharma_lora_serve.yaml serves it, 12 new tokens."""
-    from pathlib import Path
-
-    recipe = Path(__file__).resolve().parent.parent / "recipes" / "pharma_lora_serve.yaml"
-    return recipe, [f"model_name_or_path={tiny_model}", f"adapter_name_or_path={tiny_adapter}", "max_new_tokens=12"]
+    overrides = [f"model_name_or_path={tiny_model}", f"adapter_name_or_path={tiny_adapter}", "max_new_tokens=12"]
+    return RECIPES / "pharma_lora_serve.yaml", overrides
 
 
 @pytest.fixture(scope="session")
 def tiny_adapter_api(tmp_path_factory, tiny_adapter_serve):
     """`tiny_adapter_serve` behind a real `llamafactory-cli api`: one server for the session."""
     recipe, overrides = tiny_adapter_serve
-    yield from serving(tmp_path_factory, recipe.name, overrides)
+    yield from serving(tmp_path_factory, recipe, overrides)

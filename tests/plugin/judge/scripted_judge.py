@@ -44,10 +44,6 @@ def completion(text: str, finish_reason: str = "stop") -> dict:
 class Cut(str):
     """A reply the server cut off at its own token limit (``finish_reason: "length"``)."""
 
-    @property
-    def text(self) -> str:
-        return str(self)
-
 
 def error(status: int, message: str, headers: dict | None = None):
     """A reply that is an HTTP error (``reply`` returns it instead of a text)."""
@@ -67,7 +63,7 @@ def make_handler(script: Script):
             if isinstance(got, tuple):
                 self.send(*got)
             elif isinstance(got, Cut):
-                self.send(200, completion(got.text, "length"))
+                self.send(200, completion(str(got), "length"))
             else:
                 self.send(200, completion(got))
 

@@ -16,7 +16,6 @@ sys.path.insert(0, str(ROOT / "tests" / "plugin" / "commands"))
 from board_process import free_port  # noqa: E402
 
 SAMPLE = ROOT / "data" / "samples" / "pharma"
-SERVE = ROOT / "recipes" / "pharma_lora_serve.yaml"
 QUESTION = "药品注册证书有效期几年？"
 
 
@@ -30,8 +29,10 @@ def home(tmp_path_factory):
 
 
 @pytest.fixture
-def overrides(tiny_adapter_serve):
-    return tiny_adapter_serve[1]
+def recipe(tiny_adapter_serve):
+    """``--recipe`` with the served recipe and the overrides the server runs with (tests/conftest.py)."""
+    path, overrides = tiny_adapter_serve
+    return ["--recipe", path, *overrides]
 
 
 @pytest.fixture
@@ -40,16 +41,15 @@ def api(tiny_adapter_api):
     return tiny_adapter_api
 
 
-def test_ask_through_a_real_llamafactory_api_and_in_process_give_the_same_greedy_answer(lfd, home, api, overrides):
+def test_ask_through_a_real_llamafactory_api_and_in_process_give_the_same_greedy_answer(lfd, home, api, recipe):
     # with --recipe beside --api-base, the served recipe's tokenizer counts the prompt against its cutoff_len
-    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, "--api-base", api, "--recipe", SERVE,
-                         *overrides, "--json")
+    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, "--api-base", api, *recipe, "--json")
     assert code == 0, err
     served = json.loads(out)
     assert served["model"] == "gpt-3.5-turbo"  # what llamafactory-cli api lists by default
     assert served["sources"][0]["source"] == "药品注册示例办法.txt" and "五年" in served["sources"][0]["passage"]
     assert served["prompt"].startswith("已知信息：\n") and served["prompt"].endswith("问题是：" + QUESTION)
-    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, "--recipe", SERVE, *overrides, "--json")
+    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, *recipe, "--json")
     assert code == 0, err
     local = json.loads(out)
     # greedy on the same model, adapter, template and prompt: the server was asked exactly what was asked here
@@ -60,9 +60,9 @@ def test_ask_through_a_real_llamafactory_api_and_in_process_give_the_same_greedy
     assert out.count("出处 [") == 5  # no tokenizer to count with: every passage is sent
 
 
-def test_a_prompt_over_cutoff_len_keeps_the_question_and_says_so_once(lfd, home, overrides, monkeypatch):
+def test_a_prompt_over_cutoff_len_keeps_the_question_and_says_so_once(lfd, home, recipe, monkeypatch):
     monkeypatch.delenv("LLAMAFACTORY_VERBOSITY", raising=False)
-    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, "--recipe", SERVE, *overrides,
+    code, out, err = lfd("kb", "ask", "regs", QUESTION, "--kb-home", home, *recipe,
                          "cutoff_len=120", "--json")
     assert code == 0, err
     reply = json.loads(out)
@@ -70,7 +70,7 @@ def test_a_prompt_over_cutoff_len_keeps_the_question_and_says_so_once(lfd, home,
     assert "over cutoff_len 120: kept the first" in line and len(reply["sources"]) < 5
     assert reply["prompt"].endswith("问题是：" + QUESTION)
     long_question = "药品注册证书的有效期是多少年，" * 40 + "请回答？"
-    code, out, err = lfd("kb", "ask", "regs", long_question, "--kb-home", home, "--recipe", SERVE, *overrides,
+    code, out, err = lfd("kb", "ask", "regs", long_question, "--kb-home", home, *recipe,
                          "cutoff_len=120", "--json")
     assert code == 0, err
     reply = json.loads(out)
