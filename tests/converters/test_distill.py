@@ -182,6 +182,7 @@ def test_a_real_llamafactory_api_answers_and_each_record_names_its_teacher(lfd, 
     replies = [json.loads(line) for cache in (tmp_path / "lfd-cache" / "distill").glob("*.jsonl")
                for line in cache.read_text(encoding="utf-8").splitlines()]
     assert len(replies) == 5  # every question asked once (the repeat never), each answer cached
+    assert all(r["finish_reason"] in ("stop", "length") for r in replies)  # read from LLaMA-Factory's answers
     if code == 0:  # nonsense, but answers: kept unless empty or a refusal, each naming the served model
         records = lines(tmp_path / "out" / "distill_train.jsonl")
         assert records and all(r["teacher"] == served and r["output"] for r in records)
