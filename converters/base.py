@@ -95,7 +95,7 @@ def fields(record, *names: str) -> tuple[str, ...]:
     ('问题', '')
     """
     require_fields(record, *names)
-    return tuple(text_of(record[name]) for name in names)
+    return tuple(text_of(record[name], name) for name in names)
 
 
 class Converter:

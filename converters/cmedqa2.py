@@ -7,7 +7,7 @@ counted skip.
 
 from __future__ import annotations
 
-from .base import Converter, Example, Skip, register_converter, require_fields, text_of
+from .base import Converter, Example, Row, Skip, register_converter, require_fields, text_of
 
 
 @register_converter("cmedqa2")
@@ -34,11 +34,14 @@ class CMedQA2(Converter):
     def rows(self, path, split):
         for row in super().rows(path, split):
             record = row.data
-            if isinstance(record, dict) and "ans_id" not in record:  # question.csv: remembered, not converted
-                self.questions[text_of(record.get("question_id"))] = text_of(record.get("content"))
-                continue
-            if isinstance(record, dict):
-                record["question"] = self.questions.get(text_of(record.get("question_id")))
+            try:
+                if isinstance(record, dict) and "ans_id" not in record:  # question.csv: remembered, not converted
+                    self.questions[text_of(record.get("question_id"))] = text_of(record.get("content"))
+                    continue
+                if isinstance(record, dict):
+                    record["question"] = self.questions.get(text_of(record.get("question_id")))
+            except Skip as skip:  # a JSON list or object for an id or a text: counted where it is
+                row = Row(row.location, skip)
             yield row
 
     def convert(self, record, split):

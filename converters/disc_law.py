@@ -9,7 +9,7 @@ The files are large (~580 MB in all) and read as a stream. DISC-Law-Eval's short
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter, require_fields
+from .base import Converter, Example, Shape, Skip, register_converter, require_fields, text_of
 
 REFERENCE_HEADER = "参考法条："
 
@@ -26,7 +26,7 @@ def statutes_of(reference) -> list[str]:
         reference = [reference]
     if not isinstance(reference, list):
         raise Skip("reference is not a list of statutes")
-    return [text for text in (str(item).strip() for item in reference if item is not None) if text]
+    return [text for text in map(text_of, reference) if text]
 
 
 def with_statutes(question: str, statutes: list[str]) -> str:

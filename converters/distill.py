@@ -231,6 +231,10 @@ class Distill(Converter):
                                     "the right file, or is --question-column needed?") from None
                 plan.append(Row(row.location, shape))
                 continue
+            except Skip as skip:  # a JSON list or object for the question
+                plan.append(Row(row.location, skip))
+                first = False
+                continue
             first = False
             if not question:
                 plan.append(Row(row.location, Skip(EMPTY_QUESTION)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Converter, Example, Skip, register_converter, require_fields
+from .base import Converter, Example, Skip, register_converter, require_fields, text_of
 
 TURN_MARKER = re.compile(r"\s*<(user|bot)>\s*[:：]\s*")
 
@@ -66,15 +66,15 @@ class Huatuo(Converter):
 
     def convert(self, record, split):
         require_fields(record, "instruction", "output")
-        output = str(record["output"] or "").strip()
+        output = text_of(record["output"], "output")
         if not output:
             raise Skip("empty output")
-        turns = split_turns(str(record["instruction"] or ""))
+        turns = split_turns(text_of(record["instruction"], "instruction"))
         if not turns:
             raise Skip("empty instruction")
         if turns[-1][0] != "user" or turns[0][0] != "user":
             raise Skip("turns do not run <user> … <user> (packed conversation starts or ends with <bot>)")
         history = [(turns[i][1], turns[i + 1][1]) for i in range(0, len(turns) - 1, 2)]
         return Example(
-            instruction=turns[-1][1], input=str(record.get("input") or "").strip(), output=output, history=history
+            instruction=turns[-1][1], input=text_of(record.get("input"), "input"), output=output, history=history
         )

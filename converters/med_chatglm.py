@@ -17,6 +17,7 @@ from .base import (
     iter_json,
     register_converter,
     require_fields,
+    text_of,
 )
 
 QUESTION_CUE = re.compile(r"^\s*问题\s*[:：]\s*")
@@ -60,10 +61,10 @@ class MedChatGLM(Converter):
 
     def convert(self, record, split):
         require_fields(record, "context", "target")
-        question = question_of(str(record["context"] or ""))
+        question = question_of(text_of(record["context"], "context"))
         if not question:
             raise Skip("empty question")
-        answer = str(record["target"] or "").strip()
+        answer = text_of(record["target"], "target")
         if not answer:
             raise Skip("empty target")
         return Example(instruction=question, output=answer)

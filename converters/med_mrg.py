@@ -28,6 +28,7 @@ from .base import (
     keys_of,
     register_converter,
     require_object,
+    text_of,
 )
 
 PROMPT = ("问诊对话历史:\n{dialogue}\n根据上述对话,给出诊疗报告\n"
@@ -50,9 +51,9 @@ def dialogue_text(turns) -> str:
     for turn in turns:
         if not isinstance(turn, dict):
             raise Skip("dialogue turn is not an object")
-        sentence = str(turn.get("sentence") or "").strip()
+        sentence = text_of(turn.get("sentence"), "sentence")
         if sentence:
-            lines.append(f"{str(turn.get('speaker') or '').strip()}:{sentence}")
+            lines.append(f"{text_of(turn.get('speaker'), 'speaker')}:{sentence}")
     return "\n".join(lines)
 
 

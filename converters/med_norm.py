@@ -18,6 +18,7 @@ from .base import (
     keys_of,
     register_converter,
     require_object,
+    text_of,
 )
 
 # The seed's prompt; its middle sentence (elided in our reference) states the task's output convention.
@@ -64,10 +65,10 @@ class MedNorm(Converter):
         if keys is None:
             raise Shape(f"record has no text or 原始词 field (found: {keys_of(record)})")
         raw, standard = (record.get(k) for k in keys)
-        raw = "" if raw is None else str(raw).strip()
+        raw = text_of(raw, keys[0])
         if not raw:
             raise Skip("empty raw term")
-        terms = clean_terms("" if standard is None else str(standard))
+        terms = clean_terms(text_of(standard, keys[1]))
         if not terms:
             raise Skip("no standard term")
         return Example(instruction=PROMPT.format(word=raw), output=terms)

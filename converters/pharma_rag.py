@@ -270,7 +270,11 @@ class PharmaRag(Converter):
                 "--question-col/--answer-col name them)"
             )
             return parsed
-        question, answer = text_of(record[q_key]), text_of(record[a_key])
+        try:
+            question, answer = text_of(record[q_key], q_key), text_of(record[a_key], a_key)
+        except Skip as skip:
+            parsed.problem = skip
+            return parsed
         if not squash(answer):
             parsed.problem = Skip("empty row" if not question else "no answer")
         elif not question:
@@ -349,7 +353,10 @@ class PharmaRag(Converter):
         for path in files:
             for row in self.qa_rows(path):
                 key = pick(row.data, CONTEXT_NAMES) if isinstance(row.data, dict) else None
-                context = text_of(row.data[key]) if key else ""
+                try:
+                    context = text_of(row.data[key]) if key else ""
+                except Skip:  # a JSON list or object: no document (the record itself is skipped, counted)
+                    context = ""
                 if squash(context) and context not in seen:
                     seen.add(context)
                     documents.append(Document(f"{path.name} {row.location}", context))

@@ -74,7 +74,7 @@ def kind_of(label) -> str | None:
     >>> kind_of("多项选择题"), kind_of(" 判断题 "), kind_of("案例分析题")
     ('multi', 'judge', None)
     """
-    return KIND_LABELS.get(text_of(label))
+    return KIND_LABELS.get(text_of(label)) if isinstance(label, (str, int, float)) or label is None else None
 
 
 def answer_letters(value) -> str:
@@ -198,7 +198,7 @@ class Question:
             raise Skip("no answer")
         if any(letter not in options for letter in letters):
             raise Skip("answer letter not among the options")
-        kind = kind if kind in HEADERS else kind_of(kind) or "indefinite"
+        kind = kind if isinstance(kind, str) and kind in HEADERS else kind_of(kind) or "indefinite"
         if kind in ("single", "judge") and len(letters) > 1:
             raise Skip("several answers to a single-answer question")
         return cls(text, dict(options), letters, kind)

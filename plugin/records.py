@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from .io.rows import Skip
+
 FORMATS = ("alpaca", "sharegpt", "chatglm3")
 # sharegpt-style tags of each conversation format; chatglm3 is ChatGLM3 finetune_demo's {"role", "content"}
 TAGS = {
@@ -16,15 +18,29 @@ TAGS = {
 }
 
 
-def text_of(value) -> str:
-    """A raw field as stripped text, "" for null.
+def text_of(value, name: str | None = None) -> str:
+    """A raw field (``name``, for the skip's reason) as stripped text: "" for null, a JSON number as written; a
+    JSON list, object or true/false is no text (its Python form would become training text): a counted :class:`Skip`.
 
-    >>> text_of("  头痛 "), text_of(None), text_of(12)
-    ('头痛', '', '12')
+    >>> text_of("  头痛 "), text_of(None), text_of(12), text_of(0.5)
+    ('头痛', '', '12', '0.5')
+    >>> text_of(["头痛"])
+    Traceback (most recent call last):
+    llamafactory_domains.plugin.io.rows.Skip: a text field holds a JSON list
+    >>> text_of({"a": 1}, "answer")
+    Traceback (most recent call last):
+    llamafactory_domains.plugin.io.rows.Skip: field answer holds a JSON object
     """
     if value.__class__ is str:
         return value.strip()
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, dict, bool)):
+        raise Skip(f"{'a text field' if name is None else f'field {name}'} holds {NOT_TEXT[type(value)]}")
+    return str(value).strip()
+
+
+NOT_TEXT = {list: "a JSON list", tuple: "a JSON list", dict: "a JSON object", bool: "JSON true/false"}
 
 
 @dataclass
