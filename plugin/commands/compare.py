@@ -65,7 +65,7 @@ def run(args) -> int:
         paired_by = "test-split order"
     else:
         tuned, paired_by = pair_by_prompt(base, tuned, *paths), "prompt"
-    scores = (score_all(base, chosen, args.bootstrap), score_all(tuned, chosen, args.bootstrap))
+    scores = (score_all(base, chosen, args.bootstrap, paths[0]), score_all(tuned, chosen, args.bootstrap, paths[1]))
     for run in scores:
         declared_primary(loaded, run)
     comparison = compare_scores(*scores, primary=loaded.primary or None)

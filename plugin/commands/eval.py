@@ -106,7 +106,7 @@ def run(args) -> int:
     check_reports(args, [predictions], ["predictions"])
     loaded = load_runs(args, [predictions])
     [items], dataset, chosen = loaded.runs, loaded.dataset, loaded.evaluators
-    scores = score_all(items, chosen, args.bootstrap)
+    scores = score_all(items, chosen, args.bootstrap, predictions)
     scores.primary = declared_primary(loaded, scores) or scores.primary
     with AtomicFiles() as files:  # the reports appear together, or none of them
         rows = ({"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
