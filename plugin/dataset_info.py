@@ -40,6 +40,18 @@ def _constant(name: str):
     raise _NotJson(name)
 
 
+class _Duplicate(ValueError):
+    """A key given twice in one object: json keeps the last, so a rewrite would drop the first unseen."""
+
+
+def _unique(pairs: list[tuple[str, object]]) -> dict:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        raise _Duplicate(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return found
+
+
 def _line_of(text: str, pattern: str) -> str:
     found = re.search(pattern, text)
     return f" at line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
@@ -48,9 +60,16 @@ def _line_of(text: str, pattern: str) -> str:
 def parse(path: Path, text: str):
     """The JSON value of ``text`` (the content of ``path``); anything JSON does not hold is a one-line error."""
     try:
-        return json.loads(text, parse_constant=_constant)
+        return json.loads(text, parse_constant=_constant, object_pairs_hook=_unique)
     except json.JSONDecodeError as err:
         raise UserError(f"{path}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); {LEFT}") from None
+    except _Duplicate as twice:
+        key = json.dumps(str(twice), ensure_ascii=False)
+        found = [m.start() for m in re.finditer(re.escape(key) + r"\s*:", text)]
+        lines = sorted({text.count("\n", 0, at) + 1 for at in found})
+        where = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else f" (line {lines[0]})" if lines else ""
+        raise UserError(f"{path}: the key {key} is given twice in one object{where}; LLaMA-Factory reads only the "
+                        f"last one: remove the other — the file was left untouched") from None
     except _NotJson as bad:
         where = _line_of(text, r"(?<![\w.])" + re.escape(str(bad)) + r"(?!\w)")
         raise UserError(f"{path}: {bad}{where} is not JSON (write a number or null); {LEFT}") from None

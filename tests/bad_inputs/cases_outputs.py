@@ -306,6 +306,9 @@ def dataset_info_files() -> list[dict]:
                     "an integer too long to read at line 1"),
         "deep": (b'{"alpaca_zh_demo": {"file_name": "a.json", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
                  "nested deeper than can be read"),
+        # json keeps the last of a repeated key: rewriting the file would drop the first one unseen
+        "duplicate_key": (b'{"alpaca_zh_demo": {"file_name": "a.json"},\n"alpaca_zh_demo": {"file_name": "b.json"}}',
+                          'the key "alpaca_zh_demo" is given twice in one object (lines 1, 2)'),
     }
     cases = []
     for label, (data, expect) in bad.items():
