@@ -2,9 +2,8 @@
 
 Records are read as a stream, checked in a first pass (so a bad line fails before the tokenizer's
 imports), then counted in batches: the chat template renders each prompt as text and one call of the fast
-(Rust) tokenizer counts a batch's prompts and responses while the next batch is read and rendered: the same
-counts as ``apply_chat_template(..., tokenize=True)`` per record, ~3.4x as fast on 2 cores, within ~20% of the
-tokenizer's own time (benchmarks/stats_bench.py). Only a histogram of
+(Rust) tokenizer counts a batch's prompts and responses, the same counts as ``apply_chat_template(...,
+tokenize=True)`` per record, 2-3x as fast on 2 cores (benchmarks/stats_bench.py). Only a histogram of
 the counts is kept (exact percentiles in a few kB, however many records). The tokenizer is read from a local folder, never a hub.
 """
 
@@ -18,7 +17,6 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import UserError, where
@@ -144,19 +142,14 @@ class TokenCounter:
         return counts
 
 
-def prompt_texts(tokenizer, batch: list[tuple[list[dict], str]]) -> list[str]:
-    """The texts counted for a batch of records: each prompt as the chat template renders it with the generation
-    prompt, then each response + eos."""
-    texts = tokenizer.apply_chat_template([chat for chat, _ in batch], tokenize=False, add_generation_prompt=True)
-    eos = tokenizer.eos_token or ""
-    return [*texts, *(response + eos for _, response in batch)]
-
-
 def count_batch(tokenizer, batch: list[tuple[list[dict], str]], count=None) -> tuple[list[int], list[int]]:
     """(prompt, response) token counts of a batch of records: the prompt is the chat template's text with the
     generation prompt, the response is its text + eos, each tokenized without special tokens added, as
     ``apply_chat_template(chat, tokenize=True, add_generation_prompt=True)`` counts the prompt."""
-    counts = (count or TokenCounter(tokenizer))(prompt_texts(tokenizer, batch))
+    count = count or TokenCounter(tokenizer)
+    texts = tokenizer.apply_chat_template([chat for chat, _ in batch], tokenize=False, add_generation_prompt=True)
+    eos = tokenizer.eos_token or ""
+    counts = count([*texts, *(response + eos for _, response in batch)])
     return counts[:len(batch)], counts[len(batch):]
 
 
@@ -170,26 +163,14 @@ def histograms(path: Path, tokenizer, total: int | None = None) -> dict[str, col
         raise UserError("the tokenizer has no chat template; pass the Instruct/Chat model's folder")
     rows = {"prompt": collections.Counter(), "response": collections.Counter(), "total": collections.Counter()}
     count = TokenCounter(tokenizer)
-
-    def add(counting: Future, records: int) -> None:
-        counts = counting.result()
-        prompts, responses = counts[:records], counts[records:]
-        rows["prompt"].update(prompts)
-        rows["response"].update(responses)
-        rows["total"].update(map(operator.add, prompts, responses))
-        bar.update(records)
-
-    # the Rust tokenizer lets go of the GIL while it counts a batch: the next batch is read and rendered meanwhile
     with tqdm(total=total, desc="tokenizing", unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(),
-              leave=False) as bar, ThreadPoolExecutor(1, thread_name_prefix="lfd-stats-tokenizer") as tokenizing:
-        waiting = None
+              leave=False) as bar:
         for batch in batches(path):
-            counting = tokenizing.submit(count, prompt_texts(tokenizer, batch))
-            if waiting:
-                add(*waiting)
-            waiting = counting, len(batch)
-        if waiting:
-            add(*waiting)
+            prompts, responses = count_batch(tokenizer, batch, count)
+            rows["prompt"].update(prompts)
+            rows["response"].update(responses)
+            rows["total"].update(map(operator.add, prompts, responses))
+            bar.update(len(batch))
     if not rows["prompt"]:
         raise UserError(f"{path}: no records")
     return rows
