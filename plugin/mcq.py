@@ -74,7 +74,7 @@ def kind_of(label) -> str | None:
     >>> kind_of("多项选择题"), kind_of(" 判断题 "), kind_of("案例分析题")
     ('multi', 'judge', None)
     """
-    return KIND_LABELS.get(text_of(label)) if isinstance(label, (str, int, float)) or label is None else None
+    return KIND_LABELS.get(label.strip()) if isinstance(label, str) else None  # a JSON list or true: unknown
 
 
 def answer_letters(value) -> str:
