@@ -209,15 +209,11 @@ class PharmaRag(Converter):
         self.test_negatives = option("test_negatives") or 0.0
         self.min_question_chars = option("min_question_chars") or 4
         if self.context_chars < self.chunk_chars:
-            raise UserError(
-                f"--context-chars {self.context_chars} is below --chunk-chars {self.chunk_chars}; "
-                "a context holds at least one whole chunk"
-            )
+            raise UserError(f"--context-chars {self.context_chars} is below --chunk-chars {self.chunk_chars}; "
+                            "a context holds at least one whole chunk")
         if self.retriever == "dense" and not self.embedding_model:
-            raise UserError(
-                "--retriever dense needs --embedding-model LOCAL_PATH (a downloaded sentence-embedding "
-                "model folder, e.g. models/text2vec-large-chinese)"
-            )
+            raise UserError("--retriever dense needs --embedding-model LOCAL_PATH (a downloaded sentence-embedding "
+                            "model folder, e.g. models/text2vec-large-chinese)")
         self.question_names = (option("question_col"),) if option("question_col") else QUESTION_NAMES
         self.answer_names = (option("answer_col"),) if option("answer_col") else ANSWER_NAMES
         self.header_sets = list(itertools.product(variants(self.question_names), variants(self.answer_names)))
@@ -265,10 +261,8 @@ class PharmaRag(Converter):
         q_key, a_key = pick(record, self.question_names), pick(record, self.answer_names)
         if q_key is None or a_key is None:
             missing = " and ".join(what for what, key in (("question", q_key), ("answer", a_key)) if key is None)
-            parsed.problem = Shape(
-                f"record has no {missing} field (found: {keys_of(record)}; "
-                "--question-col/--answer-col name them)"
-            )
+            parsed.problem = Shape(f"record has no {missing} field (found: {keys_of(record)}; "
+                                   "--question-col/--answer-col name them)")
             return parsed
         try:
             question, answer = text_of(record[q_key], q_key), text_of(record[a_key], a_key)
@@ -353,10 +347,8 @@ class PharmaRag(Converter):
         for path in files:
             for row in self.qa_rows(path):
                 key = pick(row.data, CONTEXT_NAMES) if isinstance(row.data, dict) else None
-                try:
-                    context = text_of(row.data[key]) if key else ""
-                except Skip:  # a JSON list or object: no document (the record itself is skipped, counted)
-                    context = ""
+                value = row.data[key] if key else ""  # not text (a JSON list, a number): no document
+                context = value.strip() if isinstance(value, str) else ""
                 if squash(context) and context not in seen:
                     seen.add(context)
                     documents.append(Document(f"{path.name} {row.location}", context))

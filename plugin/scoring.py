@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
-from .errors import UserError, where
+from .errors import UserError
 from .progress import bar
 from .clusters import KORN_GRAUBARD, korn_graubard, one_per_unit, unit_sums
 from .statistics import (
@@ -174,25 +173,18 @@ def scored(evaluator: Evaluator, items: list[Prediction]) -> list[dict[str, floa
         return per_item
 
 
-def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES,
-              source: Path | None = None) -> Scores:
+def score_all(items: list[Prediction], chosen: list[Evaluator], draws: int = BOOTSTRAP_SAMPLES) -> Scores:
     """Per-item scores, aggregated metrics, their 95% intervals and how many items each metric covers.
 
     A 0/1 metric averaged by the default mean gets the Clopper-Pearson interval, or, when a question's
     rotated copies give it several values (no binomial count), Korn and Graubard's interval at the
     effective number of questions; every other metric a percentile bootstrap of ``draws`` resamples
     (seed 0; of questions in a circular split), with :attr:`Scores.decimals` its stable decimals.
-    An evaluator's error about "line N" names ``source``, the predictions file, first.
     """
     units = question_units(items)
     scores, graded = Scores([{} for _ in items], resamples=draws, units=units), []
     for evaluator in chosen:
-        try:
-            per_item = scored(evaluator, items)
-        except UserError as err:
-            if source is None or not str(err).startswith("line "):
-                raise
-            raise UserError(where(source, str(err))) from None
+        per_item = scored(evaluator, items)
         for item, item_scores in zip(items, per_item):
             for name, value in item_scores.items():
                 check_value(evaluator, item, name, value)

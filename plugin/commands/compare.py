@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, located
 from ..io.atomic import AtomicFiles, dumps_json, printable_text
 from ..io.paths import same_file
 from ..predictions import load_runs, pair_by_prompt, predictions_file
@@ -65,7 +65,10 @@ def run(args) -> int:
         paired_by = "test-split order"
     else:
         tuned, paired_by = pair_by_prompt(base, tuned, *paths), "prompt"
-    scores = (score_all(base, chosen, args.bootstrap, paths[0]), score_all(tuned, chosen, args.bootstrap, paths[1]))
+    with located(paths[0]):
+        base_scores = score_all(base, chosen, args.bootstrap)
+    with located(paths[1]):
+        scores = (base_scores, score_all(tuned, chosen, args.bootstrap))
     for run in scores:
         declared_primary(loaded, run)
     comparison = compare_scores(*scores, primary=loaded.primary or None)

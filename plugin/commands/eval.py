@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import dataset_info
-from ..errors import UserError
+from ..errors import UserError, located
 from ..io.atomic import AtomicFiles, dumps_json, escape_surrogates, printable_text
 from ..io.paths import check_outputs
 from ..predictions import load_runs, predictions_file
@@ -106,7 +106,8 @@ def run(args) -> int:
     check_reports(args, [predictions], ["predictions"])
     loaded = load_runs(args, [predictions])
     [items], dataset, chosen = loaded.runs, loaded.dataset, loaded.evaluators
-    scores = score_all(items, chosen, args.bootstrap, predictions)
+    with located(predictions):
+        scores = score_all(items, chosen, args.bootstrap)
     scores.primary = declared_primary(loaded, scores) or scores.primary
     with AtomicFiles() as files:  # the reports appear together, or none of them
         rows = ({"line": item.line, "predict": item.predict, "label": item.label, "scores": item_scores}
