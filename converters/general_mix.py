@@ -16,7 +16,7 @@ or no answer are skipped with their reason counted.
 
 from __future__ import annotations
 
-from .base import Converter, Example, Shape, Skip, register_converter, require_object
+from .base import Converter, Example, Shape, Skip, register_converter, require_object, text_of
 
 USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
 ROLES = {"user": USER, "human": USER, "assistant": ASSISTANT, "gpt": ASSISTANT, "system": SYSTEM}
@@ -24,12 +24,8 @@ TOOL_ROLES = {"observation", "function_call", "function", "tool"}
 
 
 def as_text(value, name: str) -> str:
-    """A text value: null is empty, numbers become text, anything else is a counted skip."""
-    if value is None:
-        return ""
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise Skip(f"{name} is a {type(value).__name__}, not text")
+    """A text value as it is (not stripped): null is empty, numbers become text, anything else is a counted skip."""
+    return value if value.__class__ is str else text_of(value, name)
 
 
 def text(record: dict, key: str) -> str:

@@ -26,21 +26,18 @@ def text_of(value, name: str | None = None) -> str:
     ('头痛', '', '12', '0.5')
     >>> text_of(["头痛"])
     Traceback (most recent call last):
-    llamafactory_domains.plugin.io.rows.Skip: a text field holds a JSON list
+    llamafactory_domains.plugin.io.rows.Skip: a field is a list, not text
     >>> text_of({"a": 1}, "answer")
     Traceback (most recent call last):
-    llamafactory_domains.plugin.io.rows.Skip: field answer holds a JSON object
+    llamafactory_domains.plugin.io.rows.Skip: answer is a dict, not text
     """
     if value.__class__ is str:
         return value.strip()
     if value is None:
         return ""
     if isinstance(value, (list, tuple, dict, bool)):
-        raise Skip(f"{'a text field' if name is None else f'field {name}'} holds {NOT_TEXT[type(value)]}")
+        raise Skip(f"{name or 'a field'} is a {type(value).__name__}, not text")
     return str(value).strip()
-
-
-NOT_TEXT = {list: "a JSON list", tuple: "a JSON list", dict: "a JSON object", bool: "JSON true/false"}
 
 
 @dataclass

@@ -605,13 +605,13 @@ CASES = [
     # ------------------------------------------------ a JSON list, object or true/false where text belongs: a counted skip
     # naming it, never its Python form ("['…']", "{'…': …}", "True") as training text
     case("in_med_dialog_list_field", array([MODELSCOPE[0], {**MODELSCOPE[1], "input": ["我有高血压", "能吃党参吗？"]}]),
-         convert("med_dialog", F + "in_modelscope_list.json"), 0, "skipped 1: a text field holds a JSON list",
+         convert("med_dialog", F + "in_modelscope_list.json"), 0, "skipped 1: a field is a list, not text",
          "a ModelScope record whose input is a JSON list"),
     case("in_huatuo_object_output", jsonl([HUATUO[0], {**HUATUO[1], "output": {"text": "会"}}]),
-         convert("huatuo", F + "in_llama_data_object.json"), 0, "skipped 1: field output holds a JSON object",
+         convert("huatuo", F + "in_llama_data_object.json"), 0, "skipped 1: output is a dict, not text",
          "a Huatuo line whose output is a JSON object"),
     case("in_med_chatglm_bool_target", jsonl([MED_CHATGLM[0], {**MED_CHATGLM[1], "target": True}]),
-         convert("med_chatglm", F + "in_train_bool.txt"), 0, "skipped 1: field target holds JSON true/false",
+         convert("med_chatglm", F + "in_train_bool.txt"), 0, "skipped 1: target is a bool, not text",
          "a Med-ChatGLM line whose target is true"),
     case("in_med_mcq_list_question_type", array([{**CMB_ITEM, "question_type": ["单项选择题"]}]),
          convert("med_mcq", F + "in_cmb_list_type.json"), 0, "train: read 1, wrote 1",
