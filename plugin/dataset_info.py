@@ -98,6 +98,61 @@ def load(path: Path) -> dict:
     return data
 
 
+# what LLaMA-Factory 0.9.5 reads of an entry (data/parser.py DatasetAttr.join, data/converter.py)
+FORMATTINGS = ("alpaca", "sharegpt", "openai")
+COLUMNS = ("prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios",
+           "chosen", "rejected", "kto_tag")
+TAGS = ("role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag")
+
+
+def shown(value) -> str:
+    """A JSON value as a message names it: ``'text'``, ``null``, ``a JSON list``."""
+    if isinstance(value, str):
+        return repr(value)
+    return "null" if value is None else f"a JSON {type(value).__name__}"
+
+
+def entry_problem(entry: dict) -> str | None:
+    """What LLaMA-Factory would fail on or silently not read in the keys of ``entry`` it reads (the
+    formatting, the column and tag names, ranking, split, subset, folder, num_samples), or None.
+
+    >>> entry_problem({"file_name": "a.jsonl", "columns": {"prompt": "instruction", "system": None}}) is None
+    True
+    >>> entry_problem({"file_name": "a.jsonl", "formatting": "Alpaca"})
+    "formatting 'Alpaca' is not one LLaMA-Factory reads (alpaca, sharegpt, openai)"
+    >>> entry_problem({"file_name": "a.jsonl", "columns": ["instruction", "output"]})
+    'columns is a JSON list, not an object of column names'
+    >>> entry_problem({"file_name": "a.jsonl", "columns": {"promt": "question"}})
+    "columns has 'promt', which LLaMA-Factory does not read (it reads prompt, query, response, history, ...)"
+    >>> entry_problem({"file_name": "a.jsonl", "num_samples": "100"})
+    "num_samples is '100', not a whole number above 0"
+    """
+    formatting = entry.get("formatting", "alpaca")
+    if formatting not in FORMATTINGS:
+        return f"formatting {shown(formatting)} is not one LLaMA-Factory reads ({', '.join(FORMATTINGS)})"
+    for key, known in (("columns", COLUMNS), ("tags", TAGS)):
+        names = entry.get(key, {})
+        if not isinstance(names, dict):
+            return f"{key} is {shown(names)}, not an object of {key[:-1] if key == 'tags' else 'column'} names"
+        for name, value in names.items():
+            if name not in known:
+                return (f"{key} has {name!r}, which LLaMA-Factory does not read (it reads "
+                        f"{', '.join(known[:4])}, ...)")
+            if (value is not None or key == "tags") and (not isinstance(value, str) or not value):
+                return f"{key}.{name} is {shown(value)}, not a {'tag' if key == 'tags' else 'column'} name"
+    if not isinstance(entry.get("ranking", False), bool):
+        return f"ranking is {shown(entry['ranking'])}, not true or false"
+    if not isinstance(entry.get("split", "train"), str):
+        return f"split is {shown(entry['split'])}, not a split name such as \"train\""
+    for key in ("subset", "folder"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"{key} is {shown(entry[key])}, not a name"
+    samples = entry.get("num_samples")
+    if samples is not None and (type(samples) is not int or samples < 1):
+        return f"num_samples is {shown(samples) if type(samples) is not int else samples}, not a whole number above 0"
+    return None
+
+
 def lock_folder(path: Path) -> Path:
     """The folder whose lock guards ``path``: the one its symlink (if any) points into."""
     return Path(os.path.realpath(path)).parent

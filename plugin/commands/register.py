@@ -23,14 +23,18 @@ def absolute_entries(source: Path) -> dict:
                         f"{source.parent}` first or pass --from")
     result = {}
     for name, entry in entries.items():
-        if not isinstance(entry, dict) or "file_name" not in entry:
+        if not isinstance(entry, dict):
+            raise UserError(f"{source}: entry {name!r} is {dataset_info.shown(entry)}, not an object with a "
+                            "file_name; fix the entry (or convert again)")
+        if "file_name" not in entry:
             raise UserError(f"{source}: entry {name!r} has no file_name; only local files can be registered")
         file_name = entry["file_name"]
         if not isinstance(file_name, str) or not file_name or "\0" in file_name:
-            shown = "null" if file_name is None else f"a JSON {type(file_name).__name__}" \
-                if not isinstance(file_name, str) else repr(file_name)
-            raise UserError(f"{source}: entry {name!r} has file_name {shown}, not a file name; fix the entry "
-                            "(or convert again) — only local files can be registered")
+            raise UserError(f"{source}: entry {name!r} has file_name {dataset_info.shown(file_name)}, not a file "
+                            "name; fix the entry (or convert again) — only local files can be registered")
+        problem = dataset_info.entry_problem(entry)
+        if problem:  # registered, it would break (or silently misread) training in the install
+            raise UserError(f"{source}: entry {name!r}: {problem}; fix the entry (or convert again)")
         path = (source.parent / file_name).resolve()
         if not path.exists():
             raise UserError(f"{source}: entry {name!r} points to {path}, which does not exist; "

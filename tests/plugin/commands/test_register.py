@@ -99,6 +99,61 @@ def test_register_refuses_its_own_target_and_odd_file_names(lfd, converted, lf_r
     assert not list(target.parent.glob("*.bak"))
 
 
+# what LLaMA-Factory would fail on or silently misread, refused before the install changes
+MISREAD = [
+    ({"formatting": "Alpaca"}, "formatting 'Alpaca' is not one LLaMA-Factory reads (alpaca, sharegpt, openai)"),
+    ({"columns": ["instruction", "output"]}, "columns is a JSON list, not an object of column names"),
+    ({"columns": {"promt": "question"}}, "columns has 'promt', which LLaMA-Factory does not read"),
+    ({"columns": {"prompt": 3}}, "columns.prompt is a JSON int, not a column name"),
+    ({"tags": "from"}, "tags is 'from', not an object of tag names"),
+    ({"tags": {"role_tag": ""}}, "tags.role_tag is '', not a tag name"),
+    ({"tags": {"role_tag": None}}, "tags.role_tag is null, not a tag name"),
+    ({"ranking": "yes"}, "ranking is 'yes', not true or false"),
+    ({"split": 0}, "split is a JSON int, not a split name"),
+    ({"subset": ["a"]}, "subset is a JSON list, not a name"),
+    ({"num_samples": 0}, "num_samples is 0, not a whole number above 0"),
+    ({"num_samples": True}, "num_samples is a JSON bool, not a whole number above 0"),
+]
+
+
+@pytest.mark.parametrize(("change", "said"), MISREAD, ids=[next(iter(c)) + str(i) for i, (c, _) in enumerate(MISREAD)])
+def test_register_refuses_an_entry_llamafactory_would_misread(lfd, converted, lf_root, change, said):
+    info = json.loads(converted.read_text())
+    info["med_norm_train"].update(change)
+    converted.write_text(json.dumps(info), encoding="utf-8")
+    target = lf_root / "data" / "dataset_info.json"
+    before = target.read_bytes()
+    code, out, err = lfd("register", "--llamafactory-dir", lf_root, "--from", converted)
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert f"{converted}: entry 'med_norm_train': {said}" in err and "fix the entry (or convert again)" in err
+    assert target.read_bytes() == before and not list(target.parent.glob("*.bak"))
+
+
+def test_misread_entries_are_misread_by_llamafactory_itself():
+    """The refusals above are LLaMA-Factory 0.9.5's own behaviour: its parser fails, or reads a default."""
+    from llamafactory.data.converter import get_dataset_converter
+    from llamafactory.data.parser import get_dataset_list
+
+    def attr(change):
+        return get_dataset_list(["d"], {"d": {"file_name": "d.jsonl", **change}})[0]
+
+    with pytest.raises(ValueError, match="Dataset converter Alpaca not found"):
+        get_dataset_converter(attr({"formatting": "Alpaca"}).formatting, None, None)
+    with pytest.raises(AttributeError):
+        attr({"columns": ["instruction", "output"]})
+    assert attr({"columns": {"promt": "question"}}).prompt is None  # the typo is ignored: no prompt is read
+    with pytest.raises(KeyError):  # a null tag is looked up as a key of each message
+        get_dataset_converter("sharegpt", attr({"formatting": "sharegpt", "tags": {"role_tag": None}}), None)(
+            {"conversations": [{"from": "human", "value": "你好"}, {"from": "gpt", "value": "好"}]})
+
+
+def test_register_says_what_an_entry_that_is_not_an_object_is(lfd, lf_root, tmp_path):
+    source = tmp_path / "odd.json"
+    source.write_text(json.dumps({"odd": 1}))
+    code, _, err = lfd("register", "--llamafactory-dir", lf_root, "--from", source)
+    assert code == 1 and "entry 'odd' is a JSON int, not an object with a file_name" in err
+
+
 # ---------------------------------------------------------------- --with-recipes: the recipes as board configurations
 
 ROOT = Path(__file__).resolve().parents[3]
