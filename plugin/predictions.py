@@ -85,8 +85,17 @@ def find_dataset(name: str, info_path: Path) -> tuple[str, dict]:
     info = dataset_info.load(info_path)
     candidates = [name] if name.endswith("_test") else [f"{name}_test", name]
     for key in candidates:
-        if isinstance(info.get(key), dict):
-            return key, info[key]
+        if key in info:
+            entry = info[key]
+            if not isinstance(entry, dict):
+                problem = f" is {dataset_info.shown(entry)}, not an object"
+            elif not isinstance(entry.get("lfd", {}), dict):
+                problem = f": lfd is {dataset_info.shown(entry['lfd'])}, not an object"
+            else:  # what LLaMA-Factory would misread, it did not predict on either
+                problem = f": {dataset_info.entry_problem(entry)}" if dataset_info.entry_problem(entry) else ""
+            if problem:
+                raise UserError(f"{info_path}: entry {key!r}{problem}; fix the entry (or convert again)")
+            return key, entry
     close = difflib.get_close_matches(name, list(info), n=3, cutoff=0.5)
     hint = f"did you mean {' or '.join(map(repr, close))}?" if close else f"it has: {', '.join(info) or 'none'}"
     raise UserError(f"{info_path}: no dataset {' or '.join(map(repr, candidates))}; {hint}")

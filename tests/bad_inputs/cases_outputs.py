@@ -343,6 +343,14 @@ def dataset_info_files() -> list[dict]:
                           ["eval", F + "out_predictions.jsonl", "--dataset", "odd", "--dataset-info",
                            F + f"out_info_test_file_name_{label}.json", "--out", "{tmp}/report.json"], 1,
                           "has no file_name", f"eval --dataset whose test entry's file_name is {label}"))
+    for label, (change, expect) in {"columns_list": ({"columns": ["instruction"]}, "columns is a JSON list"),
+                                    "lfd_list": ({"lfd": ["exact_match"]}, "lfd is a JSON list, not an object")}.items():
+        test_entry = info({"odd_test": {"file_name": "out_predictions.jsonl", "formatting": "alpaca", **change}})
+        cases.append(case(f"out_eval_dataset_{label}", test_entry,
+                          ["eval", F + "out_predictions.jsonl", "--dataset", "odd", "--dataset-info",
+                           F + f"out_info_test_{label}.json", "--out", "{tmp}/report.json"], 1,
+                          f"entry 'odd_test': {expect}", f"eval --dataset whose test entry's {label.replace('_', ' ')}",
+                          file=f"out_info_test_{label}.json"))
     cases.append(case("out_register_conflict_hint", info({"out_ok_train": {"file_name": "mine.jsonl"}}),
                       ["register", "--llamafactory-dir", "{lf}", "--from", F + "out_ours.json"], 1,
                       "pass --force to replace it (the previous file is kept as a timestamped backup)",
