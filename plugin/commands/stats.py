@@ -40,7 +40,10 @@ def messages(record: dict) -> tuple[list[dict], str]:
         prompt, response = chat[:-1], chat[-1]["content"]
     elif "instruction" in record and "output" in record:
         prompt = []
-        for question, answer in record.get("history") or []:
+        history = record.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in history):
+            raise ValueError("history is not a list of [question, answer] pairs")
+        for question, answer in history:
             prompt += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         for key in ("instruction", "input"):
             if record.get(key) is not None and not isinstance(record[key], str):

@@ -58,6 +58,9 @@ def test_null_and_numeric_content_is_named_not_a_traceback():
         ({"instruction": "问", "output": "答", "system": ["你是医生"]}, "the system turn 1 is a JSON list, not text"),
         ({"conversations": [{"from": "human", "value": None}, {"from": "gpt", "value": "好"}]}, "the user turn 1 is null"),
         ({"conversations": ["你好", "好"]}, "conversations is not a list of {from, value} turns"),
+        ({"instruction": "问", "output": "答", "history": 5}, "history is not a list of \\[question, answer\\] pairs"),
+        ({"instruction": "问", "output": "答", "history": [["早", "好", "晚"]]}, "history is not a list of"),
+        ({"instruction": "问", "output": "答", "history": ["早"]}, "history is not a list of"),
     ]:
         with pytest.raises(ValueError, match=problem.replace("{", r"\{").replace("}", r"\}")):
             messages(record)
