@@ -1,9 +1,9 @@
 """The strict reading of a judge's reply: exactly one JSON object with the keys and values asked for.
 
 A ```json fence around it and words outside it are fine; anything else (no object, two objects, a
-brace that opens no JSON object, a score of 4, "3" as a string, 2.5, a missing key) is unparseable:
-:func:`read_pointwise` and :func:`read_pairwise` then return None and the reason, and no score is
-ever made up from it. No repair is tried (json-repair would turn half a reply into a verdict).
+brace that opens no JSON object, a key given twice, a score of 4, "3" as a string, 2.5, a missing
+key) is unparseable: :func:`read_pointwise` and :func:`read_pairwise` then return None and the
+reason, and no score is ever made up from it. No repair is tried (json-repair would turn half a reply into a verdict).
 
 >>> read_pointwise('```json\\n{"safety": 3, "usability": 2, "smoothness": 3, "reason": "准确"}\\n```')
 ({'safety': 3, 'usability': 2, 'smoothness': 3, 'reason': '准确'}, None)
@@ -25,14 +25,34 @@ FENCE = re.compile(r"```[ \t]*(?:json|JSON)?")
 SHOWN_CHARS = 80  # of a raw reply, where an unparseable one is shown
 
 
+class _Twice(ValueError):
+    """A key given twice in one object: which of its values is the verdict is a guess."""
+
+
+def _unique(pairs: list[tuple[str, object]]) -> dict:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        raise _Twice(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return found
+
+
 def only_object(reply: str) -> tuple[dict | None, str | None]:
-    """The one JSON object the reply holds (fence markers aside), or None and why not."""
-    text, decoder, found, at = FENCE.sub(" ", reply or ""), json.JSONDecoder(), [], 0
+    """The one JSON object the reply holds (fence markers aside), or None and why not.
+
+    >>> only_object('{"safety": 3, "safety": 1}'), only_object('{"safety": ' + '9' * 5000 + '}')[1]
+    ((None, "the key 'safety' given twice"), 'a number too long or an object nested too deep to read')
+    """
+    text, decoder, found, at = FENCE.sub(" ", reply or ""), json.JSONDecoder(object_pairs_hook=_unique), [], 0
     while (start := text.find("{", at)) >= 0:
         try:
             value, at = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             return None, "a '{' that opens no JSON object" if not found else "text that is not JSON after the object"
+        except _Twice as twice:
+            return None, f"the key {str(twice)!r} given twice"
+        except (ValueError, RecursionError):  # thousands of digits (int_max_str_digits), thousands of levels
+            return None, "a number too long or an object nested too deep to read"
         found.append(value)
     if len(found) != 1:
         return None, "no JSON object" if not found else f"{len(found)} JSON objects, not one"

@@ -28,6 +28,11 @@ def test_one_object_with_the_scores_is_read(reply):
     ('{"safety": 3, "usability": 2, "smoothness": null}', "smoothness is null, not an integer 1-3"),
     ('{"安全性": 3, "usability": 2, "smoothness": 1}', "no 'safety' key"),
     ("[3, 2, 1]", "no JSON object"),
+    ('{"safety": 3, "usability": 2, "smoothness": 1, "safety": 1}', "the key 'safety' given twice"),  # which one?
+    ('{"safety": ' + "9" * 5000 + ', "usability": 2, "smoothness": 1}',
+     "a number too long or an object nested too deep to read"),
+    ('{"safety": 3, "usability": 2, "smoothness": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "a number too long or an object nested too deep to read"),
 ])
 def test_anything_else_is_unparseable_never_a_score(reply, problem):
     assert read_pointwise(reply) == (None, problem)
