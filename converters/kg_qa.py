@@ -78,14 +78,14 @@ def parse_pairs(reply: str) -> list[dict] | None:
 
     >>> parse_pairs('```json\\n[{"question": "肝癌用什么药？", "answer": "可用索拉非尼。"}]\\n```')
     [{'question': '肝癌用什么药？', 'answer': '可用索拉非尼。'}]
-    >>> parse_pairs('好的，以下是问题：……') is None
-    True
+    >>> parse_pairs('好的，以下是问题：……') is None, parse_pairs("[" * 100_000 + "]" * 100_000) is None
+    (True, True)
     """
     text = reply.strip()
     fenced = FENCE.match(text)
     try:
         pairs = json.loads(fenced[1] if fenced else text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, thousands of digits, nested thousands deep
         return None
     ok = isinstance(pairs, list) and pairs and all(
         isinstance(p, dict) and isinstance(p.get("question"), str) and isinstance(p.get("answer"), str) for p in pairs)
