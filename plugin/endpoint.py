@@ -99,7 +99,7 @@ def read_cache(path: Path | None) -> dict[str, dict]:
         for line in handle:
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # a damaged line is a request not answered yet
                 continue
             if isinstance(entry, dict) and isinstance(entry.get("hash"), str) and isinstance(entry.get("text"), str):
                 found[entry["hash"]] = entry

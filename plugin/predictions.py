@@ -106,7 +106,7 @@ def read_records(path: Path) -> list[dict]:
     if path.suffix == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        except (ValueError, OSError, RecursionError):  # not one JSON array: read as JSON lines, which says where
             data = None
         if isinstance(data, list):
             if not all(isinstance(r, dict) for r in data):

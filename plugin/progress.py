@@ -96,7 +96,7 @@ class TrainerLog:
         for line in lines:
             try:
                 row = json.loads(line)
-            except ValueError:  # a damaged line: the next ones still count
+            except (ValueError, RecursionError):  # a damaged line: the next ones still count
                 continue
             if not isinstance(row, dict):
                 continue

@@ -80,6 +80,9 @@ def _parse_json(path: Path, text: str, first_line: int):
         raise UserError(
             f"{path}: line {first_line + err.lineno}: not valid JSON; fix it or rename the file to .txt"
         ) from None
+    except (ValueError, RecursionError):  # thousands of digits, thousands of levels
+        raise UserError(f"{path}: line {first_line + 1}: a number too long or nesting too deep to read; fix it or "
+                        "rename the file to .txt") from None
 
 
 def _strings(value) -> Iterator[str]:

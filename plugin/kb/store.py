@@ -151,7 +151,7 @@ class StoredKb:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             manifest = Manifest(data["name"], Settings(**data["settings"]), [Entry(**e) for e in data["documents"]])
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
             raise UserError(f"{path}: not a knowledge-base manifest ({type(err).__name__}); rebuild it with "
                             f"`lfd kb build {name} FILES... --force`") from None
         return cls(folder, manifest)
@@ -321,7 +321,7 @@ class StoredKb:
         for number, cache in enumerate(caches):
             try:
                 found[number] = json.loads(cache.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 pass
         pending = [number for number in range(len(caches)) if number not in found]
         progress = bar(sum(len(kb.doc_chunks[n]) for n in pending), "cutting words", " chunks") if pending else None

@@ -23,7 +23,7 @@ def read_rows(path: Path) -> tuple[str, list[dict]]:
     """(who rated, the rows) of a rating or judge report."""
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise UserError(f"--sus {path}: not a readable JSON report ({type(err).__name__}); pass what `lfd rate "
                         "import --out` or `lfd judge pointwise --out` wrote") from None
     rows = report.get("ratings_rows", report.get("rows")) if isinstance(report, dict) else None

@@ -49,6 +49,9 @@ def load_key(path: Path) -> dict:
         key = json.loads(text)
     except json.JSONDecodeError as err:
         raise UserError(f"{path}: not JSON (line {err.lineno}: {err.msg}); pass the key `lfd rate export` wrote") from None
+    except (ValueError, RecursionError):  # thousands of digits, thousands of levels: no key has them
+        raise UserError(f"{path}: a number too long or nesting too deep to read, so not a rating key; pass the key "
+                        "`lfd rate export` wrote") from None
     if not isinstance(key, dict) or key.get("format") != KEY_FORMAT or not isinstance(key.get("sheets"), dict) \
             or not isinstance(key.get("models"), list) or not isinstance(key.get("questions"), list):
         raise UserError(f"{path}: not a rating key (no \"format\": \"{KEY_FORMAT}\" with models, questions and sheets); "

@@ -117,4 +117,9 @@ CASES = [
                          "a key that is not JSON", key=b"{\"format\": "), "rate_import_key_not_json.key.json"),
     with_key(rate_import("rate_good_3.xlsx", GOOD, "rate_import_not_a_key", "not a rating key",
                          "some other JSON file as the key", key=b"[1, 2]\n"), "rate_import_not_a_key.key.json"),
+    with_key(rate_import("rate_good_4.xlsx", GOOD, "rate_import_key_deep", "nesting too deep to read, so not a rating key",
+                         "a key nested 100,000 deep", key=b"[" * 100_000 + b"]" * 100_000), "rate_import_key_deep.key.json"),
+    with_key(rate_import("rate_good_5.xlsx", GOOD, "rate_import_key_big_int", "a number too long or nesting too deep",
+                         "a key holding a 5000-digit number", key=b'{"seed": ' + b"9" * 5000 + b"}"),
+             "rate_import_key_big_int.key.json"),
 ]

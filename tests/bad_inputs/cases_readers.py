@@ -363,6 +363,9 @@ CASES = [
          1, "line 2: not JSON (nested too deeply)", "a prediction nested 20000 deep"),
     case("in_stats_deep", odd_lines(ALPACA[:1] * 2, "history", DEEPISH, at=0), stats(F + "in_stats_deep.jsonl"), 1,
          "line 1: not JSON (nested too deeply)", "lfd stats on a line nested 1000 deep", setup=tiny_model()),
+    case("in_tiny_model_corpus_deep", b"[" * 100_000 + b"]" * 100_000,
+         ["tiny-model", "{out}/model", "--corpus", F + "in_tiny_corpus_deep.json"], 1,
+         "line 1: a number too long or nesting too deep to read", "a tiny-model corpus nested 100,000 deep"),
     # ------------------------------------------------ NaN / Infinity: counted skips
     case("in_med_norm_nan", odd_chip("NaN"), convert("med_norm", F + "in_chip_nan.json"), 0, f"skipped 1: {NOT_JSON}",
          "a CHIP-CDN normalized_result NaN (json.dump of float('nan')) would become the standard term 'nan'"),
