@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .io.atomic import AtomicFiles, dumps_json
+from .io.json_keys import DuplicateKey, unique_keys
 from .io.paths import write_error
 from .io.text import open_bytes
 
@@ -40,18 +41,6 @@ def _constant(name: str):
     raise _NotJson(name)
 
 
-class _Duplicate(ValueError):
-    """A key given twice in one object: json keeps the last, so a rewrite would drop the first unseen."""
-
-
-def _unique(pairs: list[tuple[str, object]]) -> dict:
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        raise _Duplicate(next(key for key, _ in pairs if key in seen or seen.add(key)))
-    return found
-
-
 def _line_of(text: str, pattern: str) -> str:
     found = re.search(pattern, text)
     return f" at line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
@@ -60,10 +49,10 @@ def _line_of(text: str, pattern: str) -> str:
 def parse(path: Path, text: str):
     """The JSON value of ``text`` (the content of ``path``); anything JSON does not hold is a one-line error."""
     try:
-        return json.loads(text, parse_constant=_constant, object_pairs_hook=_unique)
+        return json.loads(text, parse_constant=_constant, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
         raise UserError(f"{path}: not valid JSON ({err.msg} at line {err.lineno} column {err.colno}); {LEFT}") from None
-    except _Duplicate as twice:
+    except DuplicateKey as twice:  # a rewrite would drop the first one unseen
         key = json.dumps(str(twice), ensure_ascii=False)
         found = [m.start() for m in re.finditer(re.escape(key) + r"\s*:", text)]
         lines = sorted({text.count("\n", 0, at) + 1 for at in found})

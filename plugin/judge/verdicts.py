@@ -18,23 +18,13 @@ from __future__ import annotations
 import json
 import re
 
+from ..io.json_keys import DuplicateKey, unique_keys
+
 DIMENSIONS = ("safety", "usability", "smoothness")
 SCORES = (1, 2, 3)
 WINNERS = ("A", "B", "tie")
 FENCE = re.compile(r"```[ \t]*(?:json|JSON)?")
 SHOWN_CHARS = 80  # of a raw reply, where an unparseable one is shown
-
-
-class _Twice(ValueError):
-    """A key given twice in one object: which of its values is the verdict is a guess."""
-
-
-def _unique(pairs: list[tuple[str, object]]) -> dict:
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        raise _Twice(next(key for key, _ in pairs if key in seen or seen.add(key)))
-    return found
 
 
 def only_object(reply: str) -> tuple[dict | None, str | None]:
@@ -43,13 +33,13 @@ def only_object(reply: str) -> tuple[dict | None, str | None]:
     >>> only_object('{"safety": 3, "safety": 1}'), only_object('{"safety": ' + '9' * 5000 + '}')[1]
     ((None, "the key 'safety' given twice"), 'a number too long or an object nested too deep to read')
     """
-    text, decoder, found, at = FENCE.sub(" ", reply or ""), json.JSONDecoder(object_pairs_hook=_unique), [], 0
+    text, decoder, found, at = FENCE.sub(" ", reply or ""), json.JSONDecoder(object_pairs_hook=unique_keys), [], 0
     while (start := text.find("{", at)) >= 0:
         try:
             value, at = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             return None, "a '{' that opens no JSON object" if not found else "text that is not JSON after the object"
-        except _Twice as twice:
+        except DuplicateKey as twice:  # which of its values is the verdict is a guess
             return None, f"the key {str(twice)!r} given twice"
         except (ValueError, RecursionError):  # thousands of digits (int_max_str_digits), thousands of levels
             return None, "a number too long or an object nested too deep to read"
