@@ -29,7 +29,7 @@ from ..converters.base import Converter
 from .dedup import VAL_REASONS, TestItems, loose_keys
 from .errors import UserError
 from .io.atomic import make_temp
-from .io.rows import Row, Skip
+from .io.rows import Row, record_of
 from . import parallel
 from .parallel import _worker_start, stop_workers
 from .parts import Part, file_parts, json_lines, part_rows, shift
@@ -154,7 +154,7 @@ class _Recorder(Run):
         self.ordinal, self.batch = -1, _Batch()
 
     def skip(self, split, reason, path=None, row=None):
-        data = row.data if row is not None and not isinstance(row.data, Skip) else None
+        data = record_of(row)
         location = row.location if row is not None else None
         self.batch.skips.append((len(self.batch.lines), reason, self.ordinal, location, data))
 

@@ -13,7 +13,7 @@ from ..converters.base import Converter, Shape
 from .circular import circular_examples
 from .dedup import EXACT, HeldOut, TestItems
 from .errors import UserError, where
-from .io.rows import Row, Skip
+from .io.rows import Row, Skip, record_of
 from .records import Example
 
 DEDUP_REASON = EXACT  # the exact prompt; plugin/dedup.py has the other reasons
@@ -65,7 +65,7 @@ class Run:
         if tally.first_skip is None and path is not None:
             tally.first_skip = FirstSkip(path, row, reason)
         if self.rejects is not None:
-            record = row.data if row is not None and not isinstance(row.data, Skip) else None
+            record = record_of(row)
             self.rejects.write(_json_line({
                 "split": split, "file": printable(path) if path else None,
                 "location": row.location if row else None, "reason": reason, "record": record}))

@@ -29,8 +29,16 @@ class Row:
 
 
 class Skip(Exception):
-    """A record that is left out and counted: ``reason`` is the counter's name."""
+    """A record that is left out and counted: ``reason`` is the counter's name; ``record``, what the
+    rejects file shows of it (a reader's skip of a row it could read)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, record: object = None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.record = reason, record
+
+
+def record_of(row: Row | None) -> object:
+    """The raw record of ``row`` for the rejects file: its data, a skip's record, or None."""
+    if row is None:
+        return None
+    return row.data.record if isinstance(row.data, Skip) else row.data

@@ -118,9 +118,17 @@ def _unclosed(path: Path, line: int) -> UserError:
                      "to the end of the file); add the closing quote (\") or remove the stray one")
 
 
+# what a formula that failed shows (openpyxl reads the cached value of an error cell as its code)
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
+EXCEL_ERROR = "an Excel error value (#N/A, #REF!, ...) in a required column: fix the formula or paste values"
+
+
 def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
     """Rows of every sheet whose header (within its first 10 rows) holds one of the wanted column sets.
-    A damaged workbook (a corrupt, truncated or encrypted part) is a one-line error, wherever it shows."""
+    A row with an Excel error value (a failed formula's ``#N/A``) in a wanted column is a counted skip
+    (its record kept for the rejects file), never a text. A damaged workbook (a corrupt, truncated or encrypted part) is a one-line error,
+    wherever it shows."""
     import zlib
     from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
@@ -144,15 +152,19 @@ def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
     title = None
     try:
         for sheet in book.worksheets:
-            title, header = sheet.title, None
+            title, header, read = sheet.title, None, ()
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 cells = ["" if v is None else str(v).strip() for v in values]
                 if header is not None:
                     if any(cells):
-                        yield Row(f"sheet {sheet.title} row {number}", dict(zip(header, cells)))
+                        record = dict(zip(header, cells))
+                        failed = any(at < len(cells) and cells[at] in EXCEL_ERRORS for at in read)
+                        yield Row(f"sheet {sheet.title} row {number}", Skip(EXCEL_ERROR, record) if failed else record)
                 elif any(set(cols) <= set(cells) for cols in wanted):
                     _check_unique(path, f"sheet {sheet.title} row {number}", cells)
                     header, matched = cells, True
+                    names = {name for cols in wanted if set(cols) <= set(cells) for name in cols}
+                    read = [at for at, cell in enumerate(cells) if cell in names]
                 elif number >= 10:
                     break
                 elif any(cells):

@@ -37,6 +37,22 @@ def test_xlsx_finds_the_header_sheet_and_names_sheets_when_none_match(tmp_path):
         list(iter_xlsx(path, [("text", "x")]))
 
 
+def test_xlsx_error_values_in_a_wanted_column_are_skips_with_their_record(tmp_path):
+    """A failed formula's cached value (#N/A, #REF!) would become a standard term: it is a counted skip."""
+    book = Workbook()
+    book.active.append(["原始词", "标准词", "备注"])
+    book.active.append(["房颤", "#N/A", ""])
+    book.active.append(["#REF!", "心力衰竭", ""])
+    book.active.append(["心衰", "心力衰竭", "#DIV/0!"])  # a column no converter reads keeps its row
+    path = tmp_path / "n7k.xlsx"
+    book.save(path)
+    rows = list(iter_xlsx(path, [("原始词", "标准词")]))
+    assert [type(r.data) for r in rows] == [Skip, Skip, dict]
+    assert rows[0].data.reason.startswith("an Excel error value (#N/A, #REF!, ...) in a required column")
+    assert rows[0].data.record == {"原始词": "房颤", "标准词": "#N/A", "备注": ""}
+    assert rows[2].data == {"原始词": "心衰", "标准词": "心力衰竭", "备注": "#DIV/0!"}
+
+
 MARKDOWN_BANK = """\
 # 题库
 
