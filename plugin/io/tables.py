@@ -1,6 +1,7 @@
 """Tables with a header row: CSV/TSV, xlsx workbooks and Markdown pipe tables. ``wanted`` lists the
-accepted header column sets; a row that does not fit its header is a counted skip, a file without
-such a header a one-line error naming what it does have."""
+accepted header column sets; a row that does not fit its header, or (CSV, xlsx) holds an Excel error
+value such as ``#N/A`` in a wanted column, is a counted skip, a file without such a header a one-line
+error naming what it does have."""
 
 from __future__ import annotations
 
@@ -50,6 +51,23 @@ def raise_field_limit(size: int) -> None:
         csv.field_size_limit(min(size + 1, FIELD_LIMIT))
 
 
+# what a formula that failed shows (openpyxl reads the cached value of an error cell as its code)
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
+EXCEL_ERROR = "an Excel error value (#N/A, #REF!, ...) in a required column: fix the formula or paste values"
+
+
+def required_columns(header: list[str], wanted: list[tuple[str, ...]]) -> list[int]:
+    """The positions in ``header`` of the columns of every wanted set it holds."""
+    names = {name for cols in wanted if set(cols) <= set(header) for name in cols}
+    return [at for at, cell in enumerate(header) if cell in names]
+
+
+def excel_error_in(values: list[str], required: list[int]) -> bool:
+    """Whether a required cell holds an Excel error value (spaces aside)."""
+    return any(at < len(values) and values[at].strip() in EXCEL_ERRORS for at in required)
+
+
 def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]], part: tuple[int, int] | None = None,
              columns: tuple[str, ...] | None = None, lines: list[int] | None = None) -> Iterator[Row]:
     """Rows of a CSV with a header (quoted fields may hold newlines; a row is named by its first line);
@@ -72,6 +90,7 @@ def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]], pa
         def rows():
             nonlocal start
             header = list(columns) if columns is not None else read_header(path, reader, wanted)
+            required = required_columns(header, wanted)
             while True:
                 start = reader.line_num + 1
                 values = next(reader, None)
@@ -89,6 +108,8 @@ def iter_csv(path: Path, encoding: str | None, wanted: list[tuple[str, ...]], pa
                     yield Row(location, Skip(f"ragged row ({len(values)} fields, header has {len(header)})"))
                 elif "\0" in joined:
                     yield Row(location, Skip("NUL bytes in the row (binary data, or UTF-16 read as another encoding)"))
+                elif "#" in joined and excel_error_in(values, required):  # a CSV saved from Excel keeps them
+                    yield Row(location, Skip(EXCEL_ERROR, dict(zip(header, values))))
                 else:
                     yield Row(location, dict(zip(header, values)))
 
@@ -116,12 +137,6 @@ def read_header(path: Path, reader, wanted: list[tuple[str, ...]]) -> list[str]:
 def _unclosed(path: Path, line: int) -> UserError:
     return UserError(f"{where(path, f'line {line}')}: a quoted field opens on this line and never closes (it runs "
                      "to the end of the file); add the closing quote (\") or remove the stray one")
-
-
-# what a formula that failed shows (openpyxl reads the cached value of an error cell as its code)
-EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
-                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
-EXCEL_ERROR = "an Excel error value (#N/A, #REF!, ...) in a required column: fix the formula or paste values"
 
 
 def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
@@ -152,19 +167,17 @@ def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
     title = None
     try:
         for sheet in book.worksheets:
-            title, header, read = sheet.title, None, ()
+            title, header, required = sheet.title, None, []
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 cells = ["" if v is None else str(v).strip() for v in values]
                 if header is not None:
                     if any(cells):
                         record = dict(zip(header, cells))
-                        failed = any(at < len(cells) and cells[at] in EXCEL_ERRORS for at in read)
+                        failed = "#" in "".join(cells) and excel_error_in(cells, required)
                         yield Row(f"sheet {sheet.title} row {number}", Skip(EXCEL_ERROR, record) if failed else record)
                 elif any(set(cols) <= set(cells) for cols in wanted):
                     _check_unique(path, f"sheet {sheet.title} row {number}", cells)
-                    header, matched = cells, True
-                    names = {name for cols in wanted if set(cols) <= set(cells) for name in cols}
-                    read = [at for at, cell in enumerate(cells) if cell in names]
+                    header, matched, required = cells, True, required_columns(cells, wanted)
                 elif number >= 10:
                     break
                 elif any(cells):

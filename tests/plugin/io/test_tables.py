@@ -1,4 +1,5 @@
-"""Tables: CSV rows, the header sheet of a workbook, the wanted Markdown table; ragged rows are skips."""
+"""Tables: CSV rows, the header sheet of a workbook, the wanted Markdown table; ragged rows and Excel error
+values are skips."""
 
 import pytest
 from llamafactory_domains.plugin.errors import UserError
@@ -51,6 +52,14 @@ def test_xlsx_error_values_in_a_wanted_column_are_skips_with_their_record(tmp_pa
     assert rows[0].data.reason.startswith("an Excel error value (#N/A, #REF!, ...) in a required column")
     assert rows[0].data.record == {"原始词": "房颤", "标准词": "#N/A", "备注": ""}
     assert rows[2].data == {"原始词": "心衰", "标准词": "心力衰竭", "备注": "#DIV/0!"}
+
+
+def test_csv_saved_from_excel_keeps_error_values_which_are_skips(tmp_path):
+    path = tmp_path / "n7k.csv"
+    path.write_text("原始词,标准词,备注\n房颤, #N/A ,\n心衰,心力衰竭,#VALUE!\n#号,#号病,\n", encoding="utf-8")
+    rows = list(iter_csv(path, None, [("原始词", "标准词")]))
+    assert isinstance(rows[0].data, Skip) and rows[0].data.record == {"原始词": "房颤", "标准词": " #N/A ", "备注": ""}
+    assert rows[1].data["备注"] == "#VALUE!" and rows[2].data == {"原始词": "#号", "标准词": "#号病", "备注": ""}
 
 
 MARKDOWN_BANK = """\
