@@ -28,8 +28,8 @@ competing candidates). It is never mapped to a guess.
      不正确/都不是/is wrong/incorrect…, or after 严禁/禁止/不得 (使用) even across a short list
      (``严禁用水和泡沫灭火器``), or whose option line ends in a verdict (``A. 雨鞋：不绝缘，错误``,
      ``A项雨鞋不绝缘``) is never chosen (``不是E``, ``E是错误的``, ``不是肝素`` → no answer;
-     ``我选E，不选A`` → E); ``除了B，其余都不对`` → B, ``除了B，其他都对``, ``除C以外都正确``,
-     ``All except E`` → all but that one;
+     ``我选E，不选A``, ``E而不是A``, ``E不是A`` → E); ``除了B，其余都不对`` → B, ``除了B，其他都对``,
+     ``除C以外都正确``, ``All except E`` → all but that one;
    - hedges make the reply ambiguous: alternatives (``B或E``, ``B还是E``, ``可能是B也可能是E``,
      ``C or A``, ``either``, ``我选B，但A也有可能``), ``都有可能``, a question left unanswered
      (``B还是C呢？``; ``A对吗？不对。`` answers it), and words like 不确定/无法确定/不好说/不一定/
@@ -67,6 +67,7 @@ FALLBACK_LETTERS = "ABCDE"  # valid letters when the options are unknown (plus t
 # Chinese characters that may follow a standalone letter (A和C, B是, C项正确, A不对) but not one inside a
 # word (B超, A型, X线): only after a marker and in running text, not for a leading letter
 LINKS = "和及与或是为都均皆对错正不项选最更较比也的了吧呢啊吗呀两三等还之以外可应"
+RATHER_LINK = re.compile(r"而(?:不是|并非|并不是|非)")  # "C而不是D": 而 links a letter only so
 # English words after which a capital A is a letter, not the article ("A is wrong", "A and C")
 LETTER_FOLLOWERS = frozenset({
     "is", "was", "are", "were", "and", "or", "nor", "but", "because", "since", "as", "seems", "looks", "would",
@@ -170,6 +171,8 @@ ALL_EXCEPT_BEFORE = re.compile(r"\ball\s+(?:(?:of\s+)?(?:the\s+)?(?:options|answ
                                re.IGNORECASE)
 DESCRIBED = re.compile(r"\s*(?:项|选项)(?:中的?|的)?(?=[^\s,。.:;])(?:[^,。;]*?(?P<neg>不|没有|无法|并非))?")
 DISMISSED = re.compile(r"\s*(?:不|没有|没|无法|不能|并不|并非)")  # "雨鞋不绝缘": an option text dismissed
+# between two claims, "C而不是D", "C不是D", "C，而非D": the first is chosen over the second (which NEG_BEFORE negates)
+RATHER_THAN = re.compile(r"[\s,，]*而?\s*(?:不是|并非|并不是|而非|非)\s*")
 
 # ---- hedges
 OR_GAP = re.compile(r"[\s,、(]*(?:但是?|不过|\bbut\b)?\s*"
@@ -350,7 +353,8 @@ class Reader:
             if not (mode.prose_guard and word and (run == "A" or len(run) > 1)):
                 return True
             return word.group() in LETTER_FOLLOWERS  # "A patient", "ACE inhibitors" / "A is wrong"
-        if first.isalpha() and not (mode.linked and first in LINKS):  # Chinese: only the option's own text
+        if first.isalpha() and not (mode.linked and (first in LINKS or RATHER_LINK.match(text, end))):
+            # Chinese: only the option's own text
             option = self.texts.get(run.upper(), "") if len(run) == 1 else ""
             return bool(option) and (text.startswith(option, end) or text.startswith(option, start))
         return True
@@ -577,6 +581,8 @@ class Reader:
         for index, claim in enumerate(spans):
             after = text[claim.end : spans[index + 1].start if index + 1 < len(spans) else hi]
             alone = not index and not after.strip(ENDS) and not text[lo : claim.start].strip(ENDS)
+            if index + 1 < len(spans) and RATHER_THAN.fullmatch(after):  # "C而不是D": no verdict on C
+                after, claim.line_end = "", claim.end
             self.judge_claim(text, lo, claim, after, context, alone)
             if index and OR_GAP.fullmatch(text[spans[index - 1].end : claim.start]):
                 claim.hedged = spans[index - 1].hedged = True
