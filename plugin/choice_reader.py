@@ -178,7 +178,8 @@ RATHER_THAN = re.compile(r"[\s,，]*而?\s*(?:不是|并非|并不是|而非|非
 OR_GAP = re.compile(r"[\s,、(]*(?:但是?|不过|\bbut\b)?\s*"
                     r"(?:或者?|或是|还是|也?可能是?|也许是|\bor\b|\b(?:it\s+)?(?:could|might|may)\s+(?:also\s+)?be\b)"
                     r"[\s选项是]*", re.IGNORECASE)
-HEDGE_AFTER = re.compile(r"\s*(?:都有可能|皆有可能|均有可能|都可能|都有道理|都可以|都行|也有可能|也可能|也有道理|也行|也可以"
+HEDGE_AFTER = re.compile(r"\s*(?:都有可能|皆有可能|均有可能|都可能|都有(?:一定的?|些)?道理|都可以|都行|也有可能|也可能"
+                         r"|也有(?:一定的?|些|点)?道理|也行|也可以"
                          r"|之间"
                          r"|(?:is|are)\s+(?:also\s+)?(?:possible|plausible|reasonable|valid|acceptable))", re.IGNORECASE)
 EITHER = re.compile(r"\beither\b", re.IGNORECASE)
