@@ -48,3 +48,23 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
+
+
+MAX_RESAMPLES = 1_000_000  # beyond this an interval's digits do not move, and the draws outgrow memory
+
+
+def resamples(text: str) -> int:
+    """An argument type: a number of bootstrap resamples or sign flips, 1 to :data:`MAX_RESAMPLES`.
+
+    >>> resamples("10000")
+    10000
+    >>> resamples("99999999999")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: at most 1000000 resamples (their intervals are stable long before), got '99999999999'
+    """
+    count = positive_int(text)
+    if count > MAX_RESAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_RESAMPLES} resamples (their intervals are stable long before), "
+                                         f"got {text!r}")
+    return count

@@ -22,7 +22,7 @@ from ..report.page import eval_page, render
 from ..report.terminal import print_scores
 from ..scoring import score_all
 from ..statistics import BOOTSTRAP_SAMPLES, SEED
-from .arguments import add_command, positive_int
+from .arguments import add_command, resamples
 from .list import evaluator_rows, listing
 
 EXAMPLE = ("lfd eval build/demo/saves/predict/med_norm/tuned --dataset med_norm "
@@ -167,7 +167,7 @@ def add_scoring_options(parser) -> None:
                         help="write a self-contained HTML page with charts and example items")
     parser.add_argument("--per-item", type=Path, metavar="FILE",
                         help="write each item's scores as JSON lines (lfd compare: both runs' on one line; - : stdout)")
-    parser.add_argument("--bootstrap", type=positive_int, default=BOOTSTRAP_SAMPLES, metavar="N",
+    parser.add_argument("--bootstrap", type=resamples, default=BOOTSTRAP_SAMPLES, metavar="N",
                         help=f"bootstrap resamples for the intervals of graded metrics and paired differences, and sign flips "
                              f"of the permutation test (default {BOOTSTRAP_SAMPLES}, seed {SEED})")
     parser.epilog = evaluators_help

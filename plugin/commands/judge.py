@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int
+from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int, resamples
 
 API = "http://127.0.0.1:8000/v1"
 RUN = "data/samples/rating"  # two runs' answers to medical questions, and physicians' filled sheets
@@ -93,7 +93,7 @@ def common(q) -> None:
     q.add_argument("--cache", type=Path, metavar="FILE.jsonl",
                    help="answers kept for reruns (default: beside --out, else $LFD_CACHE/judge/cache.jsonl)")
     q.add_argument("--out", type=Path, metavar="REPORT.json", help="write the summary and every verdict as JSON")
-    q.add_argument("--bootstrap", type=positive_int, default=BOOTSTRAP_SAMPLES, metavar="N",
+    q.add_argument("--bootstrap", type=resamples, default=BOOTSTRAP_SAMPLES, metavar="N",
                    help=f"bootstrap resamples of the intervals (default {BOOTSTRAP_SAMPLES}, seed 0)")
 
 

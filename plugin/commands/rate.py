@@ -16,7 +16,7 @@ from ..io.atomic import AtomicFiles, dumps_json, printable_text
 from ..io.paths import check_outputs, same_file
 from ..predictions import predictions_file
 from ..statistics import BOOTSTRAP_SAMPLES, SEED
-from .arguments import add_command, positive_int
+from .arguments import add_command, positive_int, resamples
 
 SAMPLES = "data/samples/rating"
 EXAMPLE = f"lfd rate export {SAMPLES}/base {SAMPLES}/tuned --out ratings.xlsx --raters 3"
@@ -146,7 +146,7 @@ def add_parser(sub):
                           help="write the means, differences, agreement and every unblinded rating as JSON (- : stdout)")
     imported.add_argument("--json", action="store_true", help="print the --out JSON to stdout (the table goes to stderr)")
     imported.add_argument("--html", type=Path, metavar="REPORT.html", help="write a self-contained HTML page")
-    imported.add_argument("--bootstrap", type=positive_int, default=BOOTSTRAP_SAMPLES, metavar="N",
+    imported.add_argument("--bootstrap", type=resamples, default=BOOTSTRAP_SAMPLES, metavar="N",
                           help=f"bootstrap resamples of questions and random sign flips (default {BOOTSTRAP_SAMPLES}, seed {SEED})")
     imported.set_defaults(func=run_import)
     return parser

@@ -272,6 +272,16 @@ def test_bootstrap_must_be_a_positive_count(tmp_path, lfd, capsys):
     assert "expected a positive whole number, got '0'" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("argv", [["eval", "p.jsonl"], ["compare", "a.jsonl", "b.jsonl"], ["rate", "import", "s.xlsx", "--key", "k"],
+                                  ["judge", "pointwise", "a", "--api-base", "http://127.0.0.1:9/v1"]])
+def test_bootstrap_is_bounded_before_it_outgrows_memory(lfd, capsys, argv):
+    """99999999999 resamples asked numpy for 1.46 TiB (a traceback); the option now refuses it in one line."""
+    with pytest.raises(SystemExit):
+        lfd(*argv, "--bootstrap", "99999999999")
+    assert "--bootstrap: at most 1000000 resamples" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["eval", "compare"])
 def test_help_ends_with_every_evaluator_and_its_options(lfd, capsys, command):
     with pytest.raises(SystemExit) as exit:
