@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .commands.arguments import seconds, temperature
 from .io.atomic import escape_surrogates
 
 BACKOFF_SECONDS = 0.5  # the first retry's wait; doubled each time
@@ -347,10 +348,10 @@ def add_teacher_arguments(add, kind: str, model_help: str = "the endpoint's mode
     add("--api-base", metavar="URL", help="the teacher: an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     add("--model", metavar="NAME", help=model_help)
     add("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="environment variable with the key")
-    add("--temperature", type=float, default=0.0, metavar="T", help="sampling temperature (default 0: greedy)")
+    add("--temperature", type=temperature, default=0.0, metavar="T", help="sampling temperature (default 0: greedy)")
     add("--concurrency", default="4", metavar="N", help="requests at once (default 4)")
     add("--retries", default="4", metavar="N", help="retries of a failed request, with backoff (default 4)")
-    add("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for one reply")
+    add("--timeout", type=seconds, default=120.0, metavar="S", help="seconds to wait for one reply")
     add("--request-cache", type=Path, metavar="FILE",
         help="replies kept here (JSONL): a rerun sends nothing, an interrupted one resumes "
              f"(default $LFD_CACHE/{kind}/<input digest>.jsonl)")

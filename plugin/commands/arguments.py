@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -48,6 +49,46 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
+
+
+def seconds(text: str) -> float:
+    """An argument type: a timeout in seconds, above 0 and at most a day.
+
+    >>> seconds("120"), seconds("0.5")
+    (120.0, 0.5)
+    >>> seconds("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected seconds above 0 and at most 86400 (a day), got 'nan'
+    """
+    value = _finite(text)
+    if value is None or not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds above 0 and at most 86400 (a day), got {text!r}")
+    return value
+
+
+def temperature(text: str) -> float:
+    """An argument type: a sampling temperature from 0 (greedy) to 2, as OpenAI-compatible servers take it.
+
+    >>> temperature("0"), temperature("0.7")
+    (0.0, 0.7)
+    >>> temperature("inf")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a temperature from 0 (greedy) to 2, got 'inf'
+    """
+    value = _finite(text)
+    if value is None or not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"expected a temperature from 0 (greedy) to 2, got {text!r}")
+    return value
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 MAX_RESAMPLES = 1_000_000  # beyond this an interval's digits do not move, and the draws outgrow memory

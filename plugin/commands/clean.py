@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def number(flag: str, text: str | None, kind, low: float, high: float | None, wh
         value = kind(text)
     except ValueError:
         value = None
-    bad = value is None or value < low or (kind is float and value == low) or (high is not None and value > high)
+    bad = (value is None or not math.isfinite(value) or value < low or (kind is float and value == low)
+           or (high is not None and value > high))  # NaN compares false with everything: refused first
     if bad:
         raise UserError(f"{flag} {text}: expected {what}")
     return value

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int, resamples
+from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int, resamples, seconds
 
 API = "http://127.0.0.1:8000/v1"
 RUN = "data/samples/rating"  # two runs' answers to medical questions, and physicians' filled sheets
@@ -88,7 +88,7 @@ def common(q) -> None:
     q.add_argument("--concurrency", type=positive_int, default=4, metavar="N", help="requests at once (default 4)")
     q.add_argument("--retries", type=int, default=4, metavar="N",
                    help="retries of a 429, 5xx, timeout or dropped connection (default 4)")
-    q.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for each answer")
+    q.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="seconds to wait for each answer")
     q.add_argument("--max-tokens", type=positive_int, metavar="N", help="longest verdict (default: the server's)")
     q.add_argument("--cache", type=Path, metavar="FILE.jsonl",
                    help="answers kept for reruns (default: beside --out, else $LFD_CACHE/judge/cache.jsonl)")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int
+from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int, seconds, temperature
 
 SAMPLE_KB = "data/samples/pharma/kb"
 EXAMPLES = {
@@ -114,8 +114,8 @@ def model_options(q) -> None:
     q.add_argument("--model", metavar="NAME", help="the endpoint's model name (default: the first it lists)")
     q.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="VAR",
                    help="environment variable holding the endpoint's key (default OPENAI_API_KEY)")
-    q.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for the endpoint")
-    q.add_argument("--temperature", type=float, default=0.0, metavar="T",
+    q.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="seconds to wait for the endpoint")
+    q.add_argument("--temperature", type=temperature, default=0.0, metavar="T",
                    help="0 (default) is greedy (do_sample false); above 0 samples")
     q.add_argument("--max-new-tokens", type=positive_int, metavar="N", help="longest answer (default: the recipe's)")
     q.add_argument("--top-k", type=positive_int, metavar="K", help="passages per question (default: the base's)")

@@ -47,3 +47,26 @@ def test_list_shows_converters_evaluators_and_recipes(lfd):
     assert re.search(r"^  med_norm +Clinical term normalization", out, re.M)
     assert "exact_match" in out
     assert "med_norm_lora.yaml" in out
+
+
+BASE = "data/samples/rating/base"
+ENDPOINT = ["--api-base", "http://127.0.0.1:9/v1"]
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["judge", "pointwise", BASE, *ENDPOINT, "--timeout", "nan"], "--timeout: expected seconds above 0"),
+    (["judge", "pointwise", BASE, *ENDPOINT, "--timeout", "inf"], "--timeout: expected seconds above 0"),
+    (["judge", "pairwise", BASE, BASE, *ENDPOINT, "--timeout", "-1"], "--timeout: expected seconds above 0"),
+    (["kb", "ask", "regs", "问题", *ENDPOINT, "--timeout", "1e400"], "--timeout: expected seconds above 0"),
+    (["kb", "ask", "regs", "问题", *ENDPOINT, "--temperature", "nan"], "--temperature: expected a temperature from 0"),
+    (["convert", "distill", "q.txt", *ENDPOINT, "--temperature", "3", "--out-dir", "o"], "--temperature: expected a"),
+    (["convert", "distill", "q.txt", *ENDPOINT, "--timeout", "0", "--out-dir", "o"], "--timeout: expected seconds"),
+])
+def test_seconds_and_temperatures_are_finite_and_in_range(capsys, argv, said):
+    """NaN, inf or a negative timeout reached the HTTP client (ValueError, OverflowError tracebacks)."""
+    from llamafactory_domains.plugin.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and said in err and "Traceback" not in err

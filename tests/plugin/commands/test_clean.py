@@ -205,6 +205,7 @@ def test_option_mistakes_are_one_line_errors_before_anything_is_read(lfd, tiny_m
         (["--near-dup", "0"], "--near-dup 0: expected a similarity above 0 and at most 1"),
         (["--near-dup", "1.5"], "--near-dup 1.5: expected"),
         (["--near-dup", "abc"], "--near-dup abc: expected"),
+        (["--near-dup", "nan"], "--near-dup nan: expected a similarity"),  # NaN passed every comparison
         (["--num-perm", "64"], "--num-perm is for near-duplicates"),
         (["--near-dup", "0.9", "--num-perm", "8"], "--num-perm 8: expected a whole number from 16 to 1024"),
         (["--rules", "privacy,spam"], "--rules spam: no such rule; the rules are privacy,control"),
