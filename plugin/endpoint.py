@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .commands.arguments import seconds, temperature
+from .commands.arguments import MAX_CONCURRENCY, seconds, temperature
 from .io.atomic import escape_surrogates
 
 BACKOFF_SECONDS = 0.5  # the first retry's wait; doubled each time
@@ -357,7 +357,7 @@ def add_teacher_arguments(add, kind: str, model_help: str = "the endpoint's mode
              f"(default $LFD_CACHE/{kind}/<input digest>.jsonl)")
 
 
-def whole_number(option: str, value, least: int) -> int:
+def whole_number(option: str, value, least: int, most: int | None = None) -> int:
     """An option's whole number of at least ``least``, else a one-line UserError.
 
     >>> whole_number("--retries", "0", 0), whole_number("--concurrency", 4, 1)
@@ -370,6 +370,8 @@ def whole_number(option: str, value, least: int) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) < least:
         raise UserError(f"{option} {text!r}: expected a whole number of at least {least}")
+    if most is not None and int(text) > most:
+        raise UserError(f"{option} {text!r}: expected a whole number from {least} to {most}")
     return int(text)
 
 
@@ -378,7 +380,7 @@ def teacher_endpoint(options, path: Path, kind: str, role: str) -> Endpoint:
     add_teacher_arguments; the cache defaults to one file per input's digest. ``role`` says what the
     teacher does, for the error when --api-base is missing."""
     option = vars(options).get
-    concurrency = whole_number("--concurrency", option("concurrency") or "4", 1)
+    concurrency = whole_number("--concurrency", option("concurrency") or "4", 1, MAX_CONCURRENCY)  # each a thread
     retries = whole_number("--retries", "4" if option("retries") is None else option("retries"), 0)
     if not option("api_base"):
         raise UserError(f"--api-base URL is needed: the teacher model that {role}, e.g. http://127.0.0.1:8000/v1 "

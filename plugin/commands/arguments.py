@@ -91,21 +91,28 @@ def _finite(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-MAX_RESAMPLES = 1_000_000  # beyond this an interval's digits do not move, and the draws outgrow memory
+def at_most(limit: int, what: str, why: str):
+    """An argument type: a whole number from 1 to ``limit`` (of ``what``; ``why`` no more).
 
-
-def resamples(text: str) -> int:
-    """An argument type: a number of bootstrap resamples or sign flips, 1 to :data:`MAX_RESAMPLES`.
-
-    >>> resamples("10000")
-    10000
-    >>> resamples("99999999999")
+    >>> raters = at_most(1000, "rater sheets", "a workbook no one could rate")
+    >>> raters("5")
+    5
+    >>> raters("99999999")
     Traceback (most recent call last):
     ...
-    argparse.ArgumentTypeError: at most 1000000 resamples (their intervals are stable long before), got '99999999999'
+    argparse.ArgumentTypeError: at most 1000 rater sheets (a workbook no one could rate), got '99999999'
     """
-    count = positive_int(text)
-    if count > MAX_RESAMPLES:
-        raise argparse.ArgumentTypeError(f"at most {MAX_RESAMPLES} resamples (their intervals are stable long before), "
-                                         f"got {text!r}")
+    def count(text: str) -> int:
+        number = positive_int(text)
+        if number > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit} {what} ({why}), got {text!r}")
+        return number
+
+    count.__name__ = what.replace(" ", "_")  # argparse names the type by it when a value fails otherwise
     return count
+
+
+# beyond a million draws an interval's digits do not move, and the draws outgrow memory
+resamples = at_most(1_000_000, "resamples", "their intervals are stable long before")
+MAX_CONCURRENCY = 256  # requests at once: each is a thread
+concurrency = at_most(MAX_CONCURRENCY, "requests at once", "each is a thread; servers queue beyond a few dozen")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from .arguments import ExampleFirstParser, HelpFormatter, add_command, positive_int, resamples, seconds
+from .arguments import ExampleFirstParser, HelpFormatter, add_command, concurrency, positive_int, resamples, seconds
 
 API = "http://127.0.0.1:8000/v1"
 RUN = "data/samples/rating"  # two runs' answers to medical questions, and physicians' filled sheets
@@ -85,7 +85,7 @@ def common(q) -> None:
                    help="default: ./dataset_info.json if it exists, else ./data/dataset_info.json")
     q.add_argument("--template", type=Path, metavar="FILE", help="your prompt instead of the shipped one "
                    "(`lfd judge show-template KIND` prints it)")
-    q.add_argument("--concurrency", type=positive_int, default=4, metavar="N", help="requests at once (default 4)")
+    q.add_argument("--concurrency", type=concurrency, default=4, metavar="N", help="requests at once (default 4)")
     q.add_argument("--retries", type=int, default=4, metavar="N",
                    help="retries of a 429, 5xx, timeout or dropped connection (default 4)")
     q.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="seconds to wait for each answer")

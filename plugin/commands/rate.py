@@ -16,7 +16,7 @@ from ..io.atomic import AtomicFiles, dumps_json, printable_text
 from ..io.paths import check_outputs, same_file
 from ..predictions import predictions_file
 from ..statistics import BOOTSTRAP_SAMPLES, SEED
-from .arguments import add_command, positive_int, resamples
+from .arguments import add_command, at_most, resamples
 
 SAMPLES = "data/samples/rating"
 EXAMPLE = f"lfd rate export {SAMPLES}/base {SAMPLES}/tuned --out ratings.xlsx --raters 3"
@@ -127,7 +127,7 @@ def add_parser(sub):
     export.add_argument("--out", type=Path, required=True, metavar="SHEET.xlsx", help="the workbook to send to the raters")
     export.add_argument("--key", type=Path, metavar="KEY.json",
                         help="where the key goes (default: SHEET.key.json beside the workbook); keep it from the raters")
-    export.add_argument("--raters", type=positive_int, default=5, metavar="N", help="rater sheets (default 5)")
+    export.add_argument("--raters", type=at_most(1000, "rater sheets", "more than any rating study has"), default=5, metavar="N", help="rater sheets (default 5)")
     export.add_argument("--seed", type=int, default=SEED, metavar="N", help=f"seed of the row orders (default {SEED})")
     export.add_argument("--models", nargs="+", metavar="NAME",
                         help="the models' names in the key, one per PREDICTIONS (default: each run's folder name)")

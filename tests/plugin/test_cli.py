@@ -70,3 +70,26 @@ def test_seconds_and_temperatures_are_finite_and_in_range(capsys, argv, said):
         main(argv)
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and said in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["rate", "export", BASE, "--out", "r.xlsx", "--raters", "99999999"], "--raters: at most 1000 rater sheets"),
+    (["judge", "pointwise", BASE, *ENDPOINT, "--concurrency", "100000"], "--concurrency: at most 256 requests at once"),
+])
+def test_counts_that_would_run_for_ever_are_bounded(capsys, argv, said):
+    """99,999,999 rater sheets ran until killed; 100,000 requests at once would be as many threads."""
+    from llamafactory_domains.plugin.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_teacher_concurrency_is_bounded(tmp_path, capsys):
+    from llamafactory_domains.plugin.cli import main
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("头痛怎么办？\n", encoding="utf-8")
+    assert main(["convert", "distill", str(questions), *ENDPOINT, "--concurrency", "100000", "--out-dir",
+                 str(tmp_path / "o")]) == 1
+    assert "--concurrency '100000': expected a whole number from 1 to 256" in capsys.readouterr().err
