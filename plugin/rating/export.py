@@ -17,6 +17,7 @@ import numpy as np
 
 from ...evaluators.base import Prediction
 from ..errors import UserError, where
+from ..io.atomic import printable_text
 from ..io.workbook import workbook_bytes
 from ..predictions import find_dataset, load_dataset, prompt_excerpt, question_of, read_predictions, short, squash
 from . import rubric
@@ -44,13 +45,14 @@ def fingerprint(text: str) -> str:
 
 
 def cell_text(text: str) -> str:
-    """``text`` as a cell keeps it: stripped, line ends as \\n, no control characters XML cannot hold.
+    """``text`` as a cell keeps it: stripped, line ends as \\n, nothing XML cannot hold (control characters,
+    U+FFFE/U+FFFF; a lone surrogate becomes U+FFFD).
 
-    >>> cell_text(" 多喝水\\r\\n休息\\x07 ")
-    '多喝水\\n休息'
+    >>> cell_text(" 多喝水\\r\\n休息\\x07 "), cell_text("答\\ud800")
+    ('多喝水\\n休息', '答\ufffd')
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32).strip()
+    text = printable_text(text.replace("\r\n", "\n").replace("\r", "\n"))  # a lone surrogate: U+FFFD
+    return "".join(ch for ch in text if ch in "\n\t" or 32 <= ord(ch) and ch not in "\ufffe\uffff").strip()
 
 
 def model_names(paths: list[Path], given: list[str] | None) -> list[str]:

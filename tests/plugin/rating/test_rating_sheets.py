@@ -228,3 +228,20 @@ def test_texts_survive_the_sheet(tmp_path):
     assert sheet.cell(2, 2).value == "=SUM(A1)" and sheet.cell(2, 3).value == "第一行\n第二行"
     rows = read_ratings([tmp_path / "s.xlsx"], tmp_path / "k.json", missing_ok=True)
     assert rows == [{"model": "m", "item": 0, "rater": "评分员1", "safety": None, "usability": None, "smoothness": None}]
+
+
+def test_answers_with_lone_surrogates_or_xml_illegal_characters_round_trip(tmp_path):
+    """A predict run's lone surrogate ("\\ud800" in its JSON) failed the export with UnicodeEncodeError."""
+    runs = write_runs(tmp_path)
+    for path, odd in zip(runs, ("\\ud800", "\\uffff\\u0007")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[0] = lines[0].replace('\\n", "label"', odd + '", "label"')  # the first answer's end, as an escape
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    models, questions = load_models(runs, list(ANSWERS), None, None)
+    workbook, key = build(models, questions, 2, 0)
+    sheet, key_path = tmp_path / "sheet.xlsx", tmp_path / "sheet.key.json"
+    sheet.write_bytes(workbook)
+    key_path.write_text(json.dumps(key, ensure_ascii=False), encoding="utf-8")
+    fill(sheet, key_path)
+    rows = read_ratings([sheet], key_path)
+    assert len(rows) == 12 and all(row["safety"] in (1, 2, 3) for row in rows)
