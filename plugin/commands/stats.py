@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError, where
+from ..io.atomic import lone_surrogate
 from ..io.json_lines import read_json_lines
 
 BATCH = 512
@@ -60,6 +61,8 @@ def messages(record: dict) -> tuple[list[dict], str]:
         if not isinstance(text, str):  # the chat template would fail deep inside jinja, or count "None"
             kind = "null" if text is None else f"a JSON {type(text).__name__}"
             raise ValueError(f"{place} is {kind}, not text")
+        if half := lone_surrogate(text):  # the tokenizer refuses it with a TypeError
+            raise ValueError(f"{place} holds a lone surrogate ({half!r}, half of an emoji?), which no tokenizer reads")
     return prompt, response
 
 

@@ -366,6 +366,12 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
 
 
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text`` (half of an emoji, from a ``\\ud83d``-like escape), or None."""
+    found = _SURROGATE.search(text)
+    return found[0] if found else None
+
+
 def printable_text(text: str) -> str:
     """Text for a page or a terminal: a lone surrogate becomes U+FFFD."""
     return _SURROGATE.sub("\ufffd", text)

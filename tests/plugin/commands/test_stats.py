@@ -61,6 +61,9 @@ def test_null_and_numeric_content_is_named_not_a_traceback():
         ({"instruction": "问", "output": "答", "history": 5}, "history is not a list of \\[question, answer\\] pairs"),
         ({"instruction": "问", "output": "答", "history": [["早", "好", "晚"]]}, "history is not a list of"),
         ({"instruction": "问", "output": "答", "history": ["早"]}, "history is not a list of"),
+        ({"instruction": "问\ud800", "output": "答"}, "the user turn 1 holds a lone surrogate"),  # a TypeError
+        ({"conversations": [{"from": "human", "value": "问"}, {"from": "gpt", "value": "答\udfff"}]},
+         "the response holds a lone surrogate"),
     ]:
         with pytest.raises(ValueError, match=problem.replace("{", r"\{").replace("}", r"\}")):
             messages(record)
