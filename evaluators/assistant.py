@@ -38,7 +38,7 @@ class Assistant(Evaluator):
 
     primary = "refusal_accuracy"
     options: ClassVar[dict[str, Option]] = {
-        "k": Option(5, "source recall at the first k retrieved passages (pharma_rag's --top-k)"),
+        "k": Option(5, "source recall at the first k retrieved passages (pharma_rag's --top-k)", least=1),
     }
 
     def score(self, item: Prediction) -> dict[str, float | None]:

@@ -47,10 +47,12 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Option:
-    """An evaluator option: its default (whose type a given value must have) and what it does."""
+    """An evaluator option: its default (whose type a given value must have), what it does, and for a
+    number the least value it takes (``least``; None: any)."""
 
     default: bool | int | float | str | None
     help: str = ""
+    least: int | float | None = None
 
     @property
     def kind(self) -> str:
@@ -91,6 +93,10 @@ class Evaluator(abc.ABC):
             key: _typed(self.name, key, option.default, options.get(key, option.default))
             for key, option in declared.items()
         }
+        for key, option in declared.items():
+            if option.least is not None and self.settings[key] < option.least:
+                raise UserError(f"option {key} of evaluator {self.name!r} must be at least {option.least}, "
+                                f"got {self.settings[key]}")
         for key, value in self.settings.items():
             setattr(self, key, value)
 

@@ -171,19 +171,17 @@ class BertScore(Evaluator):
     options: ClassVar[dict[str, Option]] = {
         "model": Option("", "the local BERT model folder (required), e.g. models/bert-base-chinese"),
         "num_layers": Option(-1, "the layer whose token embeddings are matched; -1: bert_score's layer for the "
-                                 "folder's name (8 for bert-base-chinese), else the last"),
-        "model_max_length": Option(512, "tokens kept of each text (at most the model's max_position_embeddings)"),
+                                 "folder's name (8 for bert-base-chinese), else the last", least=-1),
+        "model_max_length": Option(512, "tokens kept of each text (at most the model's max_position_embeddings)",
+                                   least=2),
         "rescale": Option(False, "rescale with the zh baseline bert_score ships for the model (the folder must "
                                  "be named after it: bert-base-chinese), as bert_score does: not clipped, below 0 "
                                  "for pairs less alike than random ones (an empty prediction: about -1.21)"),
-        "batch_size": Option(64, "texts per forward pass of the model"),
+        "batch_size": Option(64, "texts per forward pass of the model", least=1),
     }
 
     def __init__(self, **options):
         super().__init__(**options)
-        for key, lowest in (("num_layers", -1), ("model_max_length", 2), ("batch_size", 1)):
-            if self.settings[key] < lowest:
-                raise UserError(f"option {key} of evaluator 'bertscore' must be at least {lowest}, got {self.settings[key]}")
         self.path = model_folder(self.model)
         self.baseline = baselines_folder() / f"{self.path.name}.tsv"
         if self.rescale and not self.baseline.is_file():

@@ -20,7 +20,7 @@ from . import dataset_info
 from .errors import UserError, where
 from .io.json_lines import read_json_lines
 from .order_robustness import check_records
-from .scoring import build_evaluators
+from .evaluator_specs import build_evaluators
 
 PREDICTIONS_FORMAT = 'one JSON object a line, {"prompt": ..., "predict": ..., "label": ...}'
 PROMPT_CHARS = 300

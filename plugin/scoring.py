@@ -1,4 +1,4 @@
-"""Scoring with evaluators: ``-e`` specs into evaluators, scores of a run, and two runs compared.
+"""Scoring with evaluators (made from ``-e`` specs by :mod:`.evaluator_specs`): scores of a run, and two runs compared.
 
 :func:`score_all` gives each item's scores, the aggregated metrics and their 95% intervals
 (:class:`Scores`); :func:`compare_scores` turns two runs of the same items into a
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..evaluators.base import Evaluator, Prediction, evaluators, metric_values
+from ..evaluators.base import Evaluator, Prediction, metric_values
 from .errors import UserError
 from .progress import bar
 from .clusters import KORN_GRAUBARD, korn_graubard, one_per_unit, unit_sums
@@ -50,50 +50,6 @@ LOWER_IS_BETTER = ("no_answer_rate", "missing_rate", "extra_keys_rate", "ambiguo
                    "false_refusal_rate")
 QUESTION = "question"  # the resampling unit of a circular split
 FLIP_KINDS = ("fixed", "broken")  # base 0 → tuned 1, and 1 → 0 (the reverse for lower-is-better metrics)
-
-
-def parse_value(text: str) -> bool | int | float | str:
-    """Typed option value.
-
-    >>> [parse_value(v) for v in ("true", "False", "3", "0.5", "loose")]
-    [True, False, 3, 0.5, 'loose']
-    """
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_spec(spec: str, source: str = "-e") -> tuple[str, dict]:
-    """``NAME[:key=value[,key=value]]`` → (name, options); ``source`` prefixes error messages.
-
-    >>> parse_spec("exact_match:ignore_case=true,punct=false")
-    ('exact_match', {'ignore_case': True, 'punct': False})
-    """
-    name, _, rest = spec.partition(":")
-    name = name.strip()
-    if not name:
-        raise UserError(f"{source}: no evaluator name in {spec!r}; write NAME or NAME:key=value[,key=value]")
-    options = {}
-    for part in filter(None, (p.strip() for p in rest.split(","))):
-        key, equals, value = part.partition("=")
-        if not equals or not key.strip():
-            raise UserError(f"{source}: {part!r} in {spec!r} is not key=value; write e.g. {name}:ignore_case=true")
-        options[key.strip()] = parse_value(value.strip())
-    return name, options
-
-
-def build_evaluators(specs: list[tuple[str, str]]) -> list[Evaluator]:
-    """Evaluators from (source, spec) pairs; a name given twice merges its options, later ones winning."""
-    merged: dict[str, dict] = {}
-    for source, spec in specs:
-        name, options = parse_spec(spec, source)
-        merged.setdefault(name, {}).update(options)
-    return [evaluators.get(name)(**options) for name, options in merged.items()]
 
 
 @dataclass

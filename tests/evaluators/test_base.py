@@ -59,7 +59,7 @@ def test_the_authors_example_in_the_base_module_runs():
         "import llamafactory_domains.evaluators.base as base\n"
         "exec(re.search(r'::\\n\\n(.*?)\\n\\nIt is then', open(base.__file__, encoding='utf-8').read(), re.S).group(1)"
         ".replace('\\\\\"', '\"').replace('\\n    ', '\\n').strip())\n"
-        "from llamafactory_domains.plugin.scoring import build_evaluators\n"
+        "from llamafactory_domains.plugin.evaluator_specs import build_evaluators\n"
         "(loose,) = build_evaluators([('-e', 'starts_right:strip=false')])\n"
         "(strict,) = build_evaluators([('-e', 'starts_right')])\n"
         "item = base.Prediction(prompt='', predict=' 高血压。', label='高血压')\n"

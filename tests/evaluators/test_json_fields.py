@@ -25,7 +25,7 @@ from llamafactory_domains.evaluators.json_fields import (
     rouge_l,
 )
 from llamafactory_domains.plugin.errors import UserError
-from llamafactory_domains.plugin.scoring import build_evaluators
+from llamafactory_domains.plugin.evaluator_specs import build_evaluators
 
 # the two reference reports of IMCS-V2 record 10626355 (shared/samples/imcs_v2_mrg)
 REPORTS = [

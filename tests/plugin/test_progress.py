@@ -79,7 +79,8 @@ def test_compare_shows_the_bars_of_both_runs(predictions, tmp_path, monkeypatch,
 
 
 def test_score_all_gives_the_same_scores_with_a_bar(monkeypatch):
-    from llamafactory_domains.plugin.scoring import build_evaluators, score_all
+    from llamafactory_domains.plugin.evaluator_specs import build_evaluators
+    from llamafactory_domains.plugin.scoring import score_all
 
     items = [Prediction("", p, x, line=i + 1) for i, (p, x) in enumerate(zip(PREDICTS, LABELS))]
     specs = [("-e", "exact_match"), ("-e", "rouge_zh"), ("-e", "choice")]

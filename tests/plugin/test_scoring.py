@@ -6,13 +6,12 @@ from typing import ClassVar
 import pytest
 from llamafactory_domains.evaluators.base import Evaluator, Prediction
 from llamafactory_domains.plugin.errors import UserError
+from llamafactory_domains.plugin.evaluator_specs import build_evaluators
 from llamafactory_domains.plugin.scoring import (
     Change,
     Scores,
-    build_evaluators,
     compare_scores,
     flips,
-    parse_spec,
     reliably,
     score_all,
 )
@@ -27,15 +26,6 @@ def chatml(question: str) -> str:
 def predictions(predicts, labels=LABELS):
     pairs = enumerate(zip(predicts, labels), 1)
     return [Prediction(chatml(f"原始词:{x}"), p, x + "\n", line=i) for i, (p, x) in pairs]
-
-
-def test_spec_parsing_types_values():
-    assert parse_spec(" exact_match : ignore_case=TRUE, n=3, t=0.5, mode=a b ") == (
-        "exact_match",
-        {"ignore_case": True, "n": 3, "t": 0.5, "mode": "a b"},
-    )
-    with pytest.raises(UserError, match="no evaluator name"):
-        parse_spec(":x=1")
 
 
 def test_paired_bootstrap_is_deterministic_and_paired():
