@@ -61,7 +61,8 @@ def corpus_lines(paths: Iterable[str | Path]) -> Iterator[str]:
     """Every string value of JSON/JSONL records, or every line of a text file, in file order."""
     for path in map(Path, paths):
         if not path.is_file():
-            raise UserError(f"{path}: corpus file not found; pass existing JSON, JSONL or text files to --corpus")
+            what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "not found"
+            raise UserError(f"{path}: corpus file {what}; pass existing JSON, JSONL or text files to --corpus")
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".json":
             yield from _strings(_parse_json(path, text, 0))

@@ -68,6 +68,8 @@ def test_corpus_lines_reads_json_jsonl_and_text(tmp_path):
 def test_mistakes_are_one_line_user_errors(tmp_path):
     with pytest.raises(UserError, match="corpus file not found"):
         build_tiny_model(tmp_path / "m", corpus=[tmp_path / "missing.jsonl"])
+    with pytest.raises(UserError, match="corpus file is a folder"):
+        build_tiny_model(tmp_path / "m", corpus=[tmp_path])
     (tmp_path / "bad.jsonl").write_text('{"a": "x"}\n{"b": \n', encoding="utf-8")
     with pytest.raises(UserError, match="bad.jsonl: line 2: not valid JSON"):
         build_tiny_model(tmp_path / "m", corpus=[tmp_path / "bad.jsonl"])
