@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import logging
+import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from .atomic import lone_surrogate
 from .tables import _brief, raise_field_limit
 from .text import SNIFF, codec_of, encoding_of
 
@@ -301,6 +303,15 @@ def _csv_text(path: Path, raw: bytes) -> str:
 # ---------------------------------------------------------------- all of them
 
 
+def name_problem(path: Path, name: str) -> str | None:
+    """Why a document's cited name cannot be cited (a file name that is not UTF-8: answers and records
+    quote it), or None."""
+    if not (half := lone_surrogate(name)):
+        return None
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")  # the bytes as \\xff: printable anywhere
+    return f"{shown}: its name is not UTF-8 (byte {ord(half) - 0xDC00:#04x}); rename the file"
+
+
 def load_documents(paths: Iterable[Path], problems: list[str] | None = None) -> list[Document]:
     """The documents of the --kb paths; a name cited twice (same file name in two folders) becomes the
     full path. With a ``problems`` list, a file that cannot be read (or is empty) is left out and its
@@ -310,6 +321,8 @@ def load_documents(paths: Iterable[Path], problems: list[str] | None = None) -> 
     for path, name in document_files(paths):
         name = str(path) if name in names else name
         try:
+            if problem := name_problem(path, name):
+                raise UserError(problem)
             text = read_document(path)
         except UserError as err:
             if problems is None:

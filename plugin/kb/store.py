@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io.atomic import write_json
-from ..io.documents import document_files, read_document
+from ..io.documents import document_files, name_problem, read_document
 from ..progress import bar
 from ..retrieval import POOL_PER_CONTEXT, Bm25Index, DenseIndex, Document, KnowledgeBase, Span, words
 
@@ -135,6 +135,7 @@ class StoredKb:
         self.folder, self.manifest = folder, manifest
         self._kb: KnowledgeBase | None = None
         self._index = None
+        self._copies: list[tuple[Path, str]] = []  # (file, cited name) added, copied into content/ by save()
 
     # ------------------------------------------------------------ opening
 
@@ -206,6 +207,9 @@ class StoredKb:
         digests = {entry.sha256: entry.name for entry in self.manifest.documents}
         found = document_files(paths)
         for path, name in found:
+            if problem := name_problem(path, name):
+                done.problems.append(problem)
+                continue
             try:
                 digest = sha256(path)
             except OSError as err:
@@ -235,6 +239,8 @@ class StoredKb:
         return done
 
     def copy_in(self, path: Path, name: str, digest: str, text: str) -> None:
+        """Keeps the document's text (a cache by content hash, which the index reads); the file itself is
+        copied into content/ when the base is saved, so a failure before that leaves content/ as it was."""
         parsed = self.folder / "parsed"
         parsed.mkdir(parents=True, exist_ok=True)
         text_file = parsed / f"{digest}.txt"
@@ -242,11 +248,7 @@ class StoredKb:
             staged = parsed / f".{digest}.txt.{os.getpid()}"
             staged.write_text(text, encoding="utf-8")
             os.replace(staged, text_file)
-        target = self.folder / "content" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{target.name}.{os.getpid()}")
-        shutil.copyfile(path, staged)
-        os.replace(staged, target)
+        self._copies.append((path, name))
 
     def remove(self, documents: list[str]) -> list[str]:
         """Takes documents (cited names) out of the base; returns the names removed."""
@@ -279,6 +281,14 @@ class StoredKb:
                                    for number, entry in enumerate(self.manifest.documents)]
 
     def save(self) -> None:
+        """The added files into content/, then the manifest (written last, in one step)."""
+        for path, name in self._copies:
+            target = self.folder / "content" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged = target.with_name(f".{target.name}.{os.getpid()}")
+            shutil.copyfile(path, staged)
+            os.replace(staged, target)
+        self._copies = []
         write_json(self.folder / MANIFEST, self.manifest.to_json())
 
     # ------------------------------------------------------------ reading

@@ -82,6 +82,35 @@ def test_unreadable_and_empty_files_are_one_line_each_and_the_rest_indexed(lfd, 
     assert "5 added" in err and "3 skipped" in err and "Traceback" not in err
 
 
+def test_a_file_name_that_is_not_utf8_is_skipped_and_a_failed_add_leaves_content_as_it_was(lfd, home, tmp_path,
+                                                                                             monkeypatch):
+    """Such a name (bytes on Linux) failed the index's hash with UnicodeEncodeError after the file was already
+    copied into content/, which then held a document the manifest did not."""
+    import os
+
+    from llamafactory_domains.plugin.kb.store import StoredKb
+
+    assert lfd("kb", "build", "regs", SAMPLE_KB, "--kb-home", home)[0] == 0
+    content, manifest = home / "regs" / "content", (home / "regs" / "kb.json").read_bytes()
+    before = sorted(p.name for p in content.iterdir())
+    odd = os.fsdecode(bytes(tmp_path) + b"/\xff\xe6\xb3\xa8.txt")  # a GBK-era name, not UTF-8
+    Path(odd).write_text("第九条 药品经营企业应当建立质量管理体系。", encoding="utf-8")
+    code, _, err = lfd("kb", "add", "regs", odd, "--kb-home", home)
+    assert code == 0 and "its name is not UTF-8 (byte 0xff); rename the file" in err and "0 added, 1 skipped" in err
+    assert sorted(p.name for p in content.iterdir()) == before and (home / "regs" / "kb.json").read_bytes() == manifest
+
+    fresh = tmp_path / "新规.txt"
+    fresh.write_text("第十条 药品零售企业应当凭处方销售处方药。", encoding="utf-8")
+
+    def broken(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(StoredKb, "index", broken)
+    code, _, err = lfd("kb", "add", "regs", fresh, "--kb-home", home)
+    assert code == 1 and "No space left on device" in err
+    assert sorted(p.name for p in content.iterdir()) == before and (home / "regs" / "kb.json").read_bytes() == manifest
+
+
 def test_refusals_say_how_to_fix(lfd, home, tmp_path):
     assert lfd("kb", "build", "pharma_regs", SAMPLE_KB, "--kb-home", home)[0] == 0
     code, _, err = lfd("kb", "ask", "pharma_reg", "有效期？", "--kb-home", home, "--api-base", "http://127.0.0.1:9/v1")
@@ -191,3 +220,16 @@ def test_a_build_on_a_terminal_counts_the_chunks_it_cuts_and_a_rebuild_none(home
     kb.tokens()  # every document's words are cached now: no bar
     monkeypatch.undo()
     assert "cutting words" not in stream.getvalue()
+
+
+def test_pharma_rag_refuses_a_kb_document_whose_name_is_not_utf8(lfd, tmp_path):
+    """The converter cites each context's file name in the prompt: a name that is not text cannot be written."""
+    import os
+
+    docs = tmp_path / "kb"
+    shutil.copytree(SAMPLE_KB, docs)
+    Path(os.fsdecode(bytes(docs) + b"/\xff.txt")).write_text("第九条 药品经营企业应当建立质量管理体系。", encoding="utf-8")
+    code, _, err = lfd("convert", "pharma_rag", ROOT / "data" / "samples" / "pharma" / "pharma_qa.xlsx", "--kb", docs,
+                       "--out-dir", tmp_path / "out")
+    assert code == 1 and err.count("\n") == 1 and f"{docs}/\\xff.txt: its name is not UTF-8 (byte 0xff)" in err
+    assert not list((tmp_path / "out").glob("*"))  # nothing written
