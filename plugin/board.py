@@ -237,6 +237,8 @@ def board_home(data_dir: Path, work_dir: Path | None) -> tuple[Path, str | None]
         raise UserError(f"{link} is another folder, and LlamaBoard always starts on `{DATA_DIR}` in its working "
                         f"directory; pass --work-dir with a folder that has no `{DATA_DIR}` (e.g. "
                         f"--work-dir build/llamaboard)")
+    if home.is_file():
+        raise UserError(f"--work-dir {home}: a file; pass a folder for the board (it is made if missing)")
     home.mkdir(parents=True, exist_ok=True)
     link.symlink_to(data_dir, target_is_directory=True)
     return home, f"linked {link} -> {data_dir}"
@@ -246,6 +248,11 @@ def prepare(data_dir: Path, work_dir: Path | None = None, recipes_dir: Path = RE
             cuda: bool | None = None) -> dict:
     """`lfd webui`: the board's working directory, its saved configurations and user config."""
     data_dir = data_dir.resolve()
+    if data_dir.is_file():
+        raise UserError(f"--data-dir {data_dir}: a file; pass the folder that holds dataset_info.json")
+    if not recipes_dir.is_dir():
+        raise UserError(f"--recipes {recipes_dir}: no such folder; pass the folder of recipe YAML files (the repo's "
+                        f"recipes/: {RECIPES})")
     info = data_dir / dataset_info.FILE_NAME
     entries = dataset_info.load(info)  # broken JSON: the board would just show an empty dropdown
     if not entries:

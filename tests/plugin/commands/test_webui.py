@@ -176,6 +176,23 @@ def test_cli_refuses_a_folder_without_datasets_and_prepares_with_no_start(lfd, t
     assert (tmp_path / "llamaboard_config" / "med_norm_lora.yaml").is_file()
 
 
+def test_cli_names_a_path_of_the_wrong_kind(lfd, tmp_path):
+    """--recipes naming no folder offered no recipe and said nothing; a file as --data-dir or --work-dir was
+    named by the OSError ("File exists") or as <file>/dataset_info.json."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dataset_info.json").write_text(json.dumps({"med_norm_train": {"file_name": "t.jsonl"}}), encoding="utf-8")
+    (tmp_path / "a_file").write_text("x")
+    for argv, said in ((["--data-dir", data, "--recipes", tmp_path / "nowhere"], "--recipes {}: no such folder".format(
+                            tmp_path / "nowhere")),
+                       (["--data-dir", data / "dataset_info.json"], "a file; pass the folder that holds dataset_info.json"),
+                       (["--data-dir", data, "--work-dir", tmp_path / "a_file"], "--work-dir {}: a file".format(
+                            tmp_path / "a_file"))):
+        code, out, err = lfd("webui", *argv, "--no-start")
+        assert code == 1 and out == "" and said in err and err.count("\n") == 1, err
+    assert not (tmp_path / "llamaboard_config").exists()
+
+
 # ---------------------------------------------------------------- the real board in a real browser
 
 @pytest.fixture
