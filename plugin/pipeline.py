@@ -28,9 +28,9 @@ from .circular import refuse_one_rotation
 from .dedup import VAL_REASONS, HeldOut, TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
-from .io.text import open_bytes
+from .io.text import check_encoding, open_bytes
 from .converted import convert_converted, reservoir, test_size_error, val_size_error
-from .io.dispatch import CSV_SUFFIXES
+from .io.dispatch import CSV_SUFFIXES, XLSX_SUFFIXES, ZIP_SUFFIXES
 from .parallel import convert_in_parts
 from .records import Example
 from .run import Run, Tally
@@ -52,6 +52,8 @@ def convert(args: argparse.Namespace) -> dict:
         raise UserError("give either --test FILE... or --test-size N, not both")
     for path in [*args.inputs, *(args.test or [])]:
         open_bytes(path).close()  # a folder, a pipe, a missing or an unreadable file: each its own line
+        if getattr(args, "encoding", None) and Path(path).suffix.lower() not in XLSX_SUFFIXES | ZIP_SUFFIXES:
+            check_encoding(Path(path), args.encoding)
     out_dir: Path = args.out_dir
     with_test = bool(args.test or args.test_size)
     circular = getattr(args, "circular", None)  # --circular K of the exam converters

@@ -138,10 +138,30 @@ def codec_of(encoding: str) -> str:
     if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
         encoding = "utf-8-sig"
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise UserError(f"unknown encoding {encoding!r}; use e.g. --encoding utf-8 or --encoding gb18030") from None
+    if not info._is_text_encoding:  # rot13, base64, zlib: codecs, not encodings of text
+        raise UserError(f"{encoding!r} is not a text encoding; use e.g. --encoding utf-8 or --encoding gb18030")
     return encoding
+
+
+BOM_FIRST = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
+
+
+def check_encoding(path: Path, encoding: str) -> None:
+    """An --encoding that cannot read ``path`` from its first bytes is a one-line error: ``utf-16`` and
+    ``utf-32`` (no byte order given) need the file to start with a byte-order mark."""
+    name = codecs.lookup(codec_of(encoding)).name
+    if name in BOM_FIRST:
+        with open_bytes(path) as f:
+            start = f.read(4)
+        if not start.startswith(BOM_FIRST[name]):
+            found = codecs.lookup(codec_of(detect_encoding(path))).name.removesuffix("-sig")
+            fix = (f"pass --encoding {name}-le (or {name}-be)" if found.startswith(("utf-16", "utf-32"))
+                   else f"drop --encoding: the file reads as {found}")
+            raise UserError(f"{path}: --encoding {encoding} needs a byte-order mark at the start of the file, and it "
+                            f"has none; {fix}")
 
 
 def is_utf8(path: Path, encoding: str | None) -> bool:
