@@ -141,7 +141,7 @@ def codec_of(encoding: str) -> str:
         info = codecs.lookup(encoding)
     except LookupError:
         raise UserError(f"unknown encoding {encoding!r}; use e.g. --encoding utf-8 or --encoding gb18030") from None
-    if not info._is_text_encoding:  # rot13, base64, zlib: codecs, not encodings of text
+    if not info._is_text_encoding or info.name == "undefined":  # rot13, base64: codecs, not encodings of text
         raise UserError(f"{encoding!r} is not a text encoding; use e.g. --encoding utf-8 or --encoding gb18030")
     return encoding
 
@@ -259,7 +259,8 @@ def decode_error(path, encoding: str | None, err: UnicodeDecodeError, last: str,
     if err.reason == "unexpected end of data":  # only raised at the end of the input
         return UserError(f"{path}: ends in the middle of a character after {last}: the file is truncated; "
                          "download or copy it again")
-    used = (err.encoding or encoding or "utf-8").lower()
+    # the charmap codecs (cp1252, latin-1 ...) report "charmap": the encoding asked for is the name to show
+    used = ((err.encoding if err.encoding != "charmap" else None) or encoding or "utf-8").lower()
     reopen = reopen or (lambda: open(path, "rb"))
     failure = readable = None
     try:  # read again from the start (an error path: whole passes are affordable)
@@ -280,4 +281,4 @@ def decode_error(path, encoding: str | None, err: UnicodeDecodeError, last: str,
     else:
         fix = ("no common encoding (utf-8, gb18030, big5, utf-16) reads the whole file; fix that byte, or "
                "pass --encoding with the file's real encoding")
-    return UserError(f"{path}: cannot decode as {err.encoding or used} after {last}{at}; {fix}")
+    return UserError(f"{path}: cannot decode as {used} after {last}{at}; {fix}")
