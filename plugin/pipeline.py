@@ -28,6 +28,7 @@ from .circular import refuse_one_rotation
 from .dedup import VAL_REASONS, HeldOut, TestItems
 from .errors import UserError
 from .io.atomic import AtomicFiles
+from .io.paths import same_file
 from .io.text import check_encoding, open_bytes
 from .converted import convert_converted, reservoir, test_size_error, val_size_error
 from .io.dispatch import CSV_SUFFIXES, XLSX_SUFFIXES, ZIP_SUFFIXES
@@ -54,6 +55,7 @@ def convert(args: argparse.Namespace) -> dict:
         open_bytes(path).close()  # a folder, a pipe, a missing or an unreadable file: each its own line
         if getattr(args, "encoding", None) and Path(path).suffix.lower() not in XLSX_SUFFIXES | ZIP_SUFFIXES:
             check_encoding(Path(path), args.encoding)
+    refuse_repeated(args.inputs, args.test or [])
     out_dir: Path = args.out_dir
     with_test = bool(args.test or args.test_size)
     circular = getattr(args, "circular", None)  # --circular K of the exam converters
@@ -148,6 +150,22 @@ def _passes(args: argparse.Namespace, run: Run, out, paths: dict, train, rng: ra
     else:
         chosen = set(rng.sample(range(total), args.limit)) if args.limit is not None and args.limit < total else None
         run.write_train(train, sampled(pool(), set(), chosen, tally), HeldOut(test_keys, val_keys), checked=True)
+
+
+def refuse_repeated(inputs: list[Path], tests: list[Path]) -> None:
+    """A file given twice (as INPUT twice, or as an INPUT and a --test file) is an error: its records would
+    be written twice, or every training record would be a test item. An archive may be both: each split
+    reads its own member of it (IMCS-V2-MRG.zip)."""
+    named = [("INPUT", path) for path in inputs] + [("--test", path) for path in tests]
+    for index, (kind, path) in enumerate(named):
+        for earlier_kind, earlier in named[:index]:
+            archive = Path(path).suffix.lower() in ZIP_SUFFIXES and kind != earlier_kind
+            if not archive and same_file(path, earlier):
+                if kind == earlier_kind:
+                    raise UserError(f"{path}: given twice as {kind} ({earlier} and {path}); its records would be "
+                                    "written twice: pass it once")
+                raise UserError(f"{path}: both an INPUT and a --test file; every training record would be a test "
+                                "item: pass another --test file, or --test-size N")
 
 
 def cleaner_of(args: argparse.Namespace):

@@ -496,9 +496,20 @@ def test_val_size_with_nothing_left_to_hold_out_names_why(lfd, tmp_path):
     assert code == 1 and "no usable train records" in err and "(empty raw term: 1, no standard term: 1)" in err
     assert "the first is " in err and "leaves no training data" not in err and err.count("\n") == 1
     same = write_chip(tmp_path / "b.json", chip_records(4))  # every training record is a test item
-    code, _, err = lfd("convert", "med_norm", same, "--test", same, "--val-size", "1", "--out-dir", tmp_path / "out")
+    copy = write_chip(tmp_path / "b_copy.json", chip_records(4))  # (the same file as --test is refused before)
+    code, _, err = lfd("convert", "med_norm", same, "--test", copy, "--val-size", "1", "--out-dir", tmp_path / "out")
     assert code == 1 and f"no usable train records in {same} ({DEDUP_REASON}: 4)" in err, err
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_a_file_given_twice_is_refused_before_anything_is_read(lfd, tmp_path):
+    """As INPUT twice its records were written twice; as INPUT and --test every training record was left out."""
+    src = write_chip(tmp_path / "a.json", chip_records(6))
+    code, _, err = lfd("convert", "med_norm", src, tmp_path / "." / "a.json", "--out-dir", tmp_path / "out")
+    assert code == 1 and "given twice as INPUT" in err and "its records would be written twice" in err
+    code, _, err = lfd("convert", "med_norm", src, "--test", src, "--out-dir", tmp_path / "out")
+    assert code == 1 and f"{src}: both an INPUT and a --test file" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_a_rerun_without_val_size_refuses_or_removes_the_earlier_val_split(lfd, tmp_path):
