@@ -157,6 +157,11 @@ CASES = [
          "a merged title row above the header and a 标准词 merged over two rows (the second reads empty)"),
     case("med_norm_not_xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504, convert("med_norm", F + "yidu_old.xlsx"), 1,
          "not a readable .xlsx workbook", "an old .xls renamed .xlsx"),
+    case("med_norm_input_given_twice", None, ["convert", "med_norm", F + "chip_bom.json", F + "chip_bom.json",
+                                                     "--out-dir", "{out}"], 1,
+         "given twice as INPUT", "the same file twice (a shell glob and a name): its records would be written twice"),
+    case("med_norm_input_is_test", None, convert("med_norm", F + "chip_bom.json", "--test", F + "chip_bom.json"), 1,
+         "both an INPUT and a --test file", "the training file as --test: every record would be left out"),
     case("med_norm_empty_test_split", b"[]", convert("med_norm", F + "chip_bom.json", "--test", F + "empty_test.json"), 1,
          "no usable test records in", "--test file with no records", file="empty_test.json"),
     # -- med_dialog: ModelScope JSON array, Toyhom GB18030 CSV
