@@ -67,7 +67,7 @@ FALLBACK_LETTERS = "ABCDE"  # valid letters when the options are unknown (plus t
 # Chinese characters that may follow a standalone letter (A和C, B是, C项正确, A不对) but not one inside a
 # word (B超, A型, X线): only after a marker and in running text, not for a leading letter
 LINKS = "和及与或是为都均皆对错正不项选最更较比也的了吧呢啊吗呀两三等还之以外可应"
-RATHER_LINK = re.compile(r"而(?:不是|并非|并不是|非)")  # "C而不是D": 而 links a letter only so
+RATHER_LINK = re.compile(r"而(?:不是|并非|并不是|非)")  # "C而不是D": 而 follows a letter only before 不是/非
 # English words after which a capital A is a letter, not the article ("A is wrong", "A and C")
 LETTER_FOLLOWERS = frozenset({
     "is", "was", "are", "were", "and", "or", "nor", "but", "because", "since", "as", "seems", "looks", "would",

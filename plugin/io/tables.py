@@ -142,8 +142,8 @@ def _unclosed(path: Path, line: int) -> UserError:
 def iter_xlsx(path: Path, wanted: list[tuple[str, ...]]) -> Iterator[Row]:
     """Rows of every sheet whose header (within its first 10 rows) holds one of the wanted column sets.
     A row with an Excel error value (a failed formula's ``#N/A``) in a wanted column is a counted skip
-    (its record kept for the rejects file), never a text. A damaged workbook (a corrupt, truncated or encrypted part) is a one-line error,
-    wherever it shows."""
+    (its record kept for the rejects file), never a text. A damaged workbook (a corrupt, truncated or
+    encrypted part) is a one-line error, wherever it shows."""
     import zlib
     from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
