@@ -92,7 +92,8 @@ def find_dataset(name: str, info_path: Path) -> tuple[str, dict]:
             elif not isinstance(entry.get("lfd", {}), dict):
                 problem = f": lfd is {dataset_info.shown(entry['lfd'])}, not an object"
             else:  # what LLaMA-Factory would misread, it did not predict on either
-                problem = f": {dataset_info.entry_problem(entry)}" if dataset_info.entry_problem(entry) else ""
+                misread = dataset_info.entry_problem(entry)
+                problem = f": {misread}" if misread else ""
             if problem:
                 raise UserError(f"{info_path}: entry {key!r}{problem}; fix the entry (or convert again)")
             return key, entry

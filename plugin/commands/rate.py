@@ -127,7 +127,8 @@ def add_parser(sub):
     export.add_argument("--out", type=Path, required=True, metavar="SHEET.xlsx", help="the workbook to send to the raters")
     export.add_argument("--key", type=Path, metavar="KEY.json",
                         help="where the key goes (default: SHEET.key.json beside the workbook); keep it from the raters")
-    export.add_argument("--raters", type=at_most(1000, "rater sheets", "more than any rating study has"), default=5, metavar="N", help="rater sheets (default 5)")
+    export.add_argument("--raters", type=at_most(1000, "rater sheets", "more than any rating study has"), default=5,
+                        metavar="N", help="rater sheets (default 5)")
     export.add_argument("--seed", type=int, default=SEED, metavar="N", help=f"seed of the row orders (default {SEED})")
     export.add_argument("--models", nargs="+", metavar="NAME",
                         help="the models' names in the key, one per PREDICTIONS (default: each run's folder name)")

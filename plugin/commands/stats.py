@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..dataset_info import shown
 from ..errors import UserError, where
 from ..io.atomic import lone_surrogate
 from ..io.json_lines import read_json_lines
@@ -48,7 +49,7 @@ def messages(record: dict) -> tuple[list[dict], str]:
             prompt += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         for key in ("instruction", "input"):
             if record.get(key) is not None and not isinstance(record[key], str):
-                raise ValueError(f"{key} is a JSON {type(record[key]).__name__}, not text")
+                raise ValueError(f"{key} is {shown(record[key])}, not text")
         query = "\n".join(part for part in (record["instruction"], record.get("input") or "") if part)
         prompt.append({"role": "user", "content": query})
         response = record["output"]
@@ -59,8 +60,7 @@ def messages(record: dict) -> tuple[list[dict], str]:
     for place, text in [*((f"the {turn['role']} turn {i}", turn["content"]) for i, turn in enumerate(prompt, 1)),
                         ("the response", response)]:
         if not isinstance(text, str):  # the chat template would fail deep inside jinja, or count "None"
-            kind = "null" if text is None else f"a JSON {type(text).__name__}"
-            raise ValueError(f"{place} is {kind}, not text")
+            raise ValueError(f"{place} is {shown(text)}, not text")
         if half := lone_surrogate(text):  # the tokenizer refuses it with a TypeError
             raise ValueError(f"{place} holds a lone surrogate ({half!r}, half of an emoji?), which no tokenizer reads")
     return prompt, response

@@ -3,7 +3,8 @@
 A ```json fence around it and words outside it are fine; anything else (no object, two objects, a
 brace that opens no JSON object, a key given twice, a score of 4, "3" as a string, 2.5, a missing
 key) is unparseable: :func:`read_pointwise` and :func:`read_pairwise` then return None and the
-reason, and no score is ever made up from it. No repair is tried (json-repair would turn half a reply into a verdict).
+reason, and no score is ever made up from it. No repair is tried (json-repair would turn half a
+reply into a verdict).
 
 >>> read_pointwise('```json\\n{"safety": 3, "usability": 2, "smoothness": 3, "reason": "准确"}\\n```')
 ({'safety': 3, 'usability': 2, 'smoothness': 3, 'reason': '准确'}, None)
